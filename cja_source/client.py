@@ -1,0 +1,331 @@
+"""The one place for HTTP: IMS auth, the shared throttle, retries and paging."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from . import settings
+from .auth import AdobeIMSAuth
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    CJAError,
+    MalformedResponseError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+)
+from .paging import CJAPagePaginator
+from .throttle import RollingWindowThrottle
+
+logger = logging.getLogger("cja_source")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass
+class ClientConfig:
+    base_url: str
+    token_url: str
+    client_id: str
+    client_secret: str
+    org_id: str
+    scopes: str = settings.DEFAULT_SCOPES
+    requests_per_window: int = settings.DEFAULT_REQUESTS_PER_WINDOW
+    window_seconds: float = settings.DEFAULT_WINDOW_SECONDS
+    max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY
+    timeout: float = settings.GATEWAY_TIMEOUT_SECONDS
+    max_attempts: int = settings.MAX_ATTEMPTS
+    backoff_base: float = 1.0
+    max_backoff: float = settings.MAX_BACKOFF_SECONDS
+
+    def __repr__(self) -> str:  # never print the secret
+        return (
+            f"ClientConfig(base_url={self.base_url!r}, client_id={self.client_id!r}, org_id={self.org_id!r})"
+        )
+
+
+class _Retryable(Exception):
+    """One failed attempt that may succeed when repeated; `final` is raised if none does."""
+
+    def __init__(self, final: CJAError, retry_after: float | None = None, timeout: bool = False) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.retry_after = retry_after
+        self.timeout = timeout
+
+
+class PageTimeoutError(ServiceUnavailableError):
+    """A page request ran into the timeout (the caller may retry with a smaller page)."""
+
+
+class CJAClient:
+    """HTTP client for the CJA Connections API, safe to share between threads."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.base_url = config.base_url.rstrip("/")
+        self.session = requests.Session()
+        pool = max(4, config.max_concurrency * 2)
+        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(
+            {"x-api-key": config.client_id, "x-gw-ims-org-id": config.org_id, "Accept": "application/json"}
+        )
+        self.throttle = RollingWindowThrottle(config.requests_per_window, config.window_seconds)
+        self.auth = AdobeIMSAuth(
+            config.token_url, config.client_id, config.client_secret, config.scopes, post=self._post_token
+        )
+        self._stats_lock = threading.Lock()
+        self.stats: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.on_request: Callable[[str], None] | None = None
+
+    # ----------------------------------------------------------------- accounting
+
+    def _count(self, endpoint: str, status: str) -> None:
+        with self._stats_lock:
+            self.stats[(endpoint, status)] += 1
+        if self.on_request is not None:
+            self.on_request(endpoint)
+
+    def requests_by_endpoint(self) -> dict[str, int]:
+        """Requests sent per endpoint, every attempt included."""
+        out: dict[str, int] = collections.defaultdict(int)
+        with self._stats_lock:
+            for (endpoint, _status), n in self.stats.items():
+                out[endpoint] += n
+        return dict(out)
+
+    def requests_by_status(self) -> dict[str, int]:
+        out: dict[str, int] = collections.defaultdict(int)
+        with self._stats_lock:
+            for (_endpoint, status), n in self.stats.items():
+                out[status] += n
+        return dict(out)
+
+    # ----------------------------------------------------------------- retries
+
+    def _retrying(self) -> Retrying:
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            backoff = min(self.config.max_backoff, self.config.backoff_base * 2 ** (state.attempt_number - 1))
+            backoff *= 0.5 + _jitter()  # jitter: threads that failed together do not retry together
+            if isinstance(exc, _Retryable) and exc.retry_after is not None:
+                return max(exc.retry_after, backoff * 0.5)
+            return backoff
+
+        return Retrying(
+            stop=stop_after_attempt(self.config.max_attempts),
+            wait=wait,
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        )
+
+    def _with_retries(self, attempt: Callable[[], Any]) -> Any:
+        try:
+            return self._retrying()(attempt)
+        except _Retryable as exc:
+            raise exc.final from None
+
+    # ----------------------------------------------------------------- IMS
+
+    def _post_token(self, url: str, data: dict[str, Any]) -> requests.Response:
+        def attempt() -> requests.Response:
+            try:
+                response = self.session.post(
+                    url,
+                    data=data,
+                    headers={"x-api-key": None, "x-gw-ims-org-id": None},
+                    timeout=(settings.CONNECT_TIMEOUT_SECONDS, self.config.timeout),
+                )
+            except requests.Timeout:
+                self._count("token", "timeout")
+                raise _Retryable(
+                    ServiceUnavailableError(f"Adobe IMS did not answer in time at {url}")
+                ) from None
+            except requests.ConnectionError as exc:
+                self._count("token", "connection_error")
+                raise _Retryable(
+                    ServiceUnavailableError(f"cannot reach Adobe IMS at {url} ({_reason(exc)})")
+                ) from None
+            self._count("token", str(response.status_code))
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(
+                    ServiceUnavailableError(f"Adobe IMS answered HTTP {response.status_code} at {url}"),
+                    retry_after=_retry_after(response),
+                )
+            return response
+
+        return self._with_retries(attempt)
+
+    # ----------------------------------------------------------------- data requests
+
+    def get(
+        self, endpoint: str, path: str, params: dict[str, Any] | None = None, *, raise_timeout: bool = False
+    ) -> Any:
+        """GET a data endpoint and return its parsed JSON; errors are raised, never returned.
+
+        `raise_timeout` raises PageTimeoutError on the first timeout instead of retrying it, so the
+        pager can ask again with a smaller page.
+        """
+        url = self.base_url + path
+        renewed = False
+
+        def attempt() -> Any:
+            nonlocal renewed
+            self.throttle.acquire()
+            request = requests.Request("GET", url, params=params, auth=self.auth)
+            prepared = self.session.prepare_request(request)
+            try:
+                response = self.session.send(
+                    prepared, timeout=(settings.CONNECT_TIMEOUT_SECONDS, self.config.timeout)
+                )
+            except requests.Timeout:
+                self._count(endpoint, "timeout")
+                error = PageTimeoutError(f"CJA API did not answer within {self.config.timeout:g} s at {path}")
+                if raise_timeout:
+                    raise error from None
+                raise _Retryable(error, timeout=True) from None
+            except requests.ConnectionError as exc:
+                self._count(endpoint, "connection_error")
+                raise _Retryable(
+                    ServiceUnavailableError(f"cannot reach the CJA API at {self.base_url} ({_reason(exc)})")
+                ) from None
+            status = response.status_code
+            self._count(endpoint, str(status))
+            if status == 200:
+                try:
+                    body = orjson.loads(response.content)
+                except orjson.JSONDecodeError:
+                    raise _Retryable(
+                        MalformedResponseError(f"CJA API answered malformed JSON at {path} (HTTP 200)")
+                    ) from None
+                _raise_error_body(body, status, path)
+                return body
+            if status == 401 and not renewed:
+                renewed = True
+                self.auth.invalidate(prepared.headers.get("Authorization"))
+                raise _Retryable(_error_for(response, path), retry_after=0.0)
+            if status == 429:
+                retry_after = _retry_after(response)
+                self.throttle.penalize(retry_after or 0.0)
+                raise _Retryable(_error_for(response, path), retry_after=retry_after)
+            if status in RETRY_STATUSES:
+                raise _Retryable(_error_for(response, path), retry_after=_retry_after(response))
+            raise _error_for(response, path)
+
+        return self._with_retries(attempt)
+
+    def paginate(
+        self, endpoint: str, path: str, params: dict[str, Any], page_size: int
+    ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
+        """Yield (items, page body without content) for every page; a timed-out page is asked
+        again at half the size, since the gateway cuts every request at 60 s."""
+        cursor = CJAPagePaginator(limit=page_size)
+        while cursor.has_next_page:
+            try:
+                body = self.get(
+                    endpoint,
+                    path,
+                    {**params, **cursor.params},
+                    raise_timeout=cursor.limit > settings.MIN_PAGE_SIZE,
+                )
+            except PageTimeoutError:
+                cursor.halve(settings.MIN_PAGE_SIZE)
+                logger.warning("page timed out at %s; asking again with limit=%d", path, cursor.limit)
+                continue
+            if not isinstance(body, dict) or not isinstance(body.get("content", []), list):
+                raise MalformedResponseError(f"CJA API answered a page without a content list at {path}")
+            items = cursor.take(body)
+            yield items, {k: v for k, v in body.items() if k != "content"}
+
+    def close(self) -> None:
+        self.session.close()
+
+
+_jitter_lock = threading.Lock()
+
+
+def _jitter() -> float:
+    import random
+
+    with _jitter_lock:
+        return random.random()
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Name or service not known", "Connection refused", "Temporary failure in name resolution"):
+        if marker in text:
+            return marker.lower()
+    return type(exc).__name__
+
+
+def _raise_error_body(body: Any, status: int, path: str) -> None:
+    """An error body is an error even with status 200: never hand it on as data."""
+    if isinstance(body, dict) and ("error_code" in body or "errorCode" in body) and "content" not in body:
+        raise _typed_error(body, status, path)
+
+
+def _error_for(response: requests.Response, path: str) -> CJAError:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and ("error_code" in body or "errorCode" in body):
+        return _typed_error(body, response.status_code, path)
+    if response.status_code in RETRY_STATUSES:
+        return ServiceUnavailableError(
+            f"CJA API answered HTTP {response.status_code} at {path}", status=response.status_code
+        )
+    return ApiError(f"CJA API answered HTTP {response.status_code} at {path}", status=response.status_code)
+
+
+def _typed_error(body: dict[str, Any], status: int, path: str) -> CJAError:
+    if "error_code" in body:  # the adobe.io gateway's shape
+        code = str(body.get("error_code"))
+        message = str(body.get("message") or "").strip()
+        hint = settings.GATEWAY_HINTS.get(code)
+        text = f"Adobe gateway refused {path}: HTTP {status} {code} {message!r}" + (
+            f"; {hint}" if hint else ""
+        )
+        if status == 401:
+            return AuthenticationError(text, status=status, code=code)
+        if status == 429:
+            return ServiceUnavailableError(
+                f"CJA API kept answering 429 {code} {message!r} (rate limit) at {path}; "
+                "lower sources.cja.requests_per_window or check other users of this credential",
+                status=status,
+                code=code,
+            )
+        if status >= 500:
+            return ServiceUnavailableError(text, status=status, code=code)
+        return PermissionDeniedError(text, status=status, code=code)
+    code = str(body.get("errorCode"))
+    description = str(body.get("errorDescription") or "").strip()
+    text = f"CJA API error at {path}: HTTP {status} {code}: {description}"
+    if status >= 500:
+        return ServiceUnavailableError(text, status=status, code=code)
+    if status in (401, 403):
+        return PermissionDeniedError(text, status=status, code=code)
+    return ApiError(text, status=status, code=code)

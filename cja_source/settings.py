@@ -1,0 +1,97 @@
+"""Constants and endpoint descriptions of the CJA Connections API, as data.
+
+Sources: Adobe's OpenAPI file (cja-apis_swagger.json), the Connections guide and the FAQ;
+see shared/reference/cja-api-facts.md for the digest.
+"""
+
+from __future__ import annotations
+
+DEFAULT_BASE_URL = "https://cja.adobe.io"
+DEFAULT_TOKEN_URL = "https://ims-na1.adobelogin.com/ims/token/v3"
+DEFAULT_SCOPES = "openid,session,AdobeID,read_organizations,additional_info.projectedProductContext"
+
+# The gateway answers 429 past 12 requests in any rolling 6 s window (FAQ).
+DEFAULT_REQUESTS_PER_WINDOW = 12
+DEFAULT_WINDOW_SECONDS = 6.0
+# adobe.io cuts every request at 60 s (FAQ), so waiting longer never helps.
+GATEWAY_TIMEOUT_SECONDS = 60.0
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_MAX_CONCURRENCY = 4
+# A page that times out is asked again at half the size, down to this many items.
+MIN_PAGE_SIZE = 10
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 60.0
+
+BACKFILL_MODES = ("auto", "inline", "endpoint")
+BACKFILL_STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS", "IN_QUEUE")
+
+# Endpoint name -> path template. The names are the keys of the request counters.
+ENDPOINTS: dict[str, str] = {
+    "list": "/data/connections",
+    "get": "/data/connections/{connection_id}",
+    "backfills": "/data/connections/{connection_id}/datasets/{data_set_id}/backfills",
+    "configurationSettings": "/data/connections/configurationSettings",
+}
+
+# Every list expansion whose output is documented. `components`, `componentType`,
+# `granularStreaming`, `resolveIdentityNamespace` and `stitchedDataSets` are left out: their
+# payloads are undocumented and `components` can dwarf the rest of a connection.
+LIST_EXPANSIONS: tuple[str, ...] = (
+    "name",
+    "description",
+    "owner",
+    "isDeleted",
+    "isDisabled",
+    "dataSets",
+    "createdDate",
+    "modified",
+    "caseSensitive",
+    "organization",
+    "numDailyEvents",
+    "externalData",
+    "backfillEnabled",
+    "backfillsSummaryConnection",
+    "backfillsSummaryDataSets",
+    "dataSetLastIngested",
+    "sandboxName",
+    "sandboxId",
+    "fieldsId",
+    "floatPrecision",
+    "dataRetentionMonths",
+    "validationErrors",
+    "primaryIdType",
+    "configuredContainers",
+)
+# Inline backfill lists (undocumented behaviour: some orgs return them, some do not).
+INLINE_BACKFILLS_EXPANSION = "granularBackfills"
+# schemaInfo is only accepted by the by-id endpoint.
+SCHEMA_INFO_EXPANSIONS = ("dataSets", "schemaInfo")
+
+# Gateway error codes -> what the user should do about them.
+GATEWAY_HINTS: dict[str, str] = {
+    "401013": "the access token was rejected; check client_id/client_secret and token_url",
+    "403010": "no access token was sent",
+    "403000": "no API key was sent",
+    "403003": "the API key (client_id) is not valid for this credential",
+    "400003": "the x-gw-ims-org-id header is missing; set sources.cja.credentials.org_id",
+    "403025": "the credential is not entitled for this org; check org_id and the product profile",
+    "403027": (
+        "check sources.cja.credentials.org_id (…@AdobeOrg) and that the Developer Console project "
+        "has the Adobe Experience Platform API and a CJA product profile"
+    ),
+}
+
+# Warehouse tables and their natural keys (the contract).
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "connections": ("id",),
+    "datasets": ("connection_id", "data_set_id"),
+    "backfills": ("id",),
+    "data_source_types": ("id",),
+    "connection_validation_errors": ("connection_id", "error_key"),
+    "configured_containers": ("connection_id", "container"),
+    "dataset_container_fields": ("connection_id", "data_set_id", "container"),
+    "sync_runs": ("run_id",),
+}
