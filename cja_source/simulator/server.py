@@ -47,6 +47,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SimServer
     server_version = "cja-sim/1.0"
+    # headers and body leave in one segment; otherwise Nagle + delayed ACK add ~40 ms per keep-alive request
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # keep test and CLI output clean
