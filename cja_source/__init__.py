@@ -1,0 +1,310 @@
+"""dlt source for Adobe Customer Journey Analytics connection metadata.
+
+A catalogue of resources: every connection of the org, its datasets, every dataset backfill, the
+connections' validation errors and B2B containers, and the data source types. One paged listing of
+connections feeds every per-connection table; backfill lists are asked only for pairs whose
+`backfillSummary` moved since the last successful sync (the contract's rule, see backfill_plan).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+from dlt.common.typing import TDataItems
+from dlt.sources import DltResource
+
+from . import settings
+from .backfill_plan import Plan, plan_pair
+from .client import CJAClient, ClientConfig
+from .config import CJASettings
+from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
+from .listing import ListingPage, connection_pages, listing_params
+from .records import (
+    WarehouseSnapshot,
+    backfill_rows,
+    connection_row,
+    container_field_rows,
+    container_rows,
+    dataset_row,
+    summary_key,
+    validation_error_rows,
+    with_prefix,
+)
+
+__all__ = ["cja_source", "make_client", "CJASettings", "WarehouseSnapshot"]
+
+logger = logging.getLogger("cja_source")
+
+
+def _hints(**types: str) -> dict[str, dict[str, Any]]:
+    """Column hints, a fresh dict per column (dlt writes into them). Hinted columns exist even
+    while every value is null, which views and merges rely on."""
+    return {name: {"data_type": t, "nullable": True} for name, t in types.items()}
+
+
+SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
+DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
+
+
+def make_client(cfg: CJASettings) -> CJAClient:
+    """The HTTP client for one credential (one throttle, one token)."""
+    creds = cfg.credentials
+    return CJAClient(
+        ClientConfig(
+            base_url=cfg.base_url,
+            token_url=cfg.token_url,
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            org_id=creds.org_id,
+            scopes=creds.scopes,
+            requests_per_window=int(cfg.requests_per_window),
+            window_seconds=float(cfg.window_seconds),
+            max_concurrency=int(cfg.max_concurrency),
+            timeout=float(cfg.request_timeout),
+            max_attempts=int(cfg.max_attempts),
+            backoff_base=float(cfg.backoff_base),
+        )
+    )
+
+
+@dlt.source(name="cja", max_table_nesting=2)
+def cja_source(
+    cfg: CJASettings,
+    client: CJAClient | None = None,
+    snapshot: WarehouseSnapshot | None = None,
+    full: bool = False,
+    allow_empty: bool = False,
+    run_started_at: datetime | None = None,
+    stats: dict[str, int] | None = None,
+) -> list[DltResource]:
+    """All CJA connection metadata of one org. `snapshot` is what the warehouse already holds
+    (None: a first sync); `full` refetches every backfill list."""
+    client = client or make_client(cfg)
+    snapshot = snapshot or WarehouseSnapshot()
+    now = run_started_at or datetime.now(UTC)
+    org_id = cfg.credentials.org_id
+    page_size = int(cfg.page_size)
+    pool = ThreadPoolExecutor(max_workers=int(cfg.max_concurrency), thread_name_prefix="cja")
+    stats = stats if stats is not None else {}  # pairs by plan, read by the runner
+
+    @dlt.resource(name="connection_listing", selected=False)
+    def connection_listing() -> Iterator[ListingPage]:
+        """Pages of the full connections listing (every list expansion); feeds the tables below."""
+        total = 0
+        for page in connection_pages(client, listing_params(cfg), page_size):
+            total += len(page.items)
+            yield page
+        if total == 0 and not allow_empty:
+            raise EmptyListingError(
+                "the CJA API listed 0 connections: this is what a credential without product-admin "
+                "rights gets; add the credential's API user to a CJA product admin profile, or pass "
+                "--allow-empty if the org really has no connection"
+            )
+
+    @dlt.transformer(
+        data_from=connection_listing,
+        name="connections",
+        primary_key="id",
+        write_disposition="merge",
+        columns=_hints(**DELETABLE, modified_date="timestamp", created_date="timestamp", description="text"),
+    )
+    def connections(page: ListingPage) -> TDataItems:
+        """One row per connection ever seen; `deleted_in_source_at` marks those no longer listed."""
+        yield [
+            connection_row(c, org_id, now, snapshot.connections_first_seen.get(with_prefix(c["id"])))
+            for c in page.items
+        ]
+
+    @dlt.transformer(
+        data_from=connection_listing,
+        name="datasets",
+        primary_key=("connection_id", "data_set_id"),
+        write_disposition="merge",
+        columns=_hints(
+            **DELETABLE,
+            last_ingested_time="timestamp",
+            streaming_enabled_at="timestamp",
+            lookup_parent_fields="json",
+        ),
+    )
+    def datasets(page: ListingPage) -> TDataItems:
+        """One row per (connection, dataset) pair ever seen, with its backfillSummary."""
+        schema_infos = _schema_infos(page) if cfg.fetch_schema_info else {}
+        rows = []
+        for c in page.items:
+            cid = with_prefix(c["id"])
+            for d in c.get("dataSets") or ():
+                key = (cid, d["dataSetId"])
+                state = snapshot.pairs.get(key)
+                info = schema_infos.get(key) or (state.schema_info if state else None)
+                rows.append(dataset_row(cid, d, org_id, now, state, info))
+        yield rows
+
+    def _schema_infos(page: ListingPage) -> dict[tuple[str, str], Any]:
+        """dataSets[].schemaInfo comes only from the by-id endpoint: one call per connection that is
+        new or modified since the last sync (or every one with --full)."""
+        wanted = [
+            with_prefix(c["id"])
+            for c in page.items
+            if full
+            or snapshot.connections_modified.get(with_prefix(c["id"])) != c.get("modifiedDate")
+            or any(
+                (with_prefix(c["id"]), d["dataSetId"]) not in snapshot.pairs for d in c.get("dataSets") or ()
+            )
+        ]
+        params = {
+            "expansion": ",".join(settings.SCHEMA_INFO_EXPANSIONS),
+            "includeHiddenDataSets": "true",
+            "locale": cfg.locale,
+        }
+        futures = {
+            cid: pool.submit(client.get, "get", settings.ENDPOINTS["get"].format(connection_id=cid), params)
+            for cid in wanted
+        }
+        out = {}
+        for cid, future in futures.items():
+            body = future.result()
+            for d in (body or {}).get("dataSets") or ():
+                if isinstance(d, dict) and d.get("schemaInfo") is not None:
+                    out[(cid, d.get("dataSetId"))] = d["schemaInfo"]
+        return out
+
+    @dlt.transformer(
+        data_from=connection_listing,
+        name="backfills",
+        primary_key="id",
+        write_disposition="merge",
+        columns=_hints(
+            **SEEN, created_date="timestamp", start_date="timestamp", end_date="timestamp", status="text"
+        ),
+    )
+    def backfills(page: ListingPage) -> TDataItems:
+        """Every backfill of every dataset; asked only for new or changed pairs (or all with --full),
+        from the inline lists where complete, else from the backfills endpoint, `max_concurrency` at once."""
+        pending: set[Future[list[dict[str, Any]]]] = set()
+        for c in page.items:
+            cid = with_prefix(c["id"])
+            for d in c.get("dataSets") or ():
+                dsid = d["dataSetId"]
+                summary = summary_key(d.get("backfillSummary"))
+                inline = d.get("backfills") if isinstance(d.get("backfills"), list) else None
+                plan = plan_pair(cfg.backfills, full, snapshot.pairs.get((cid, dsid)), summary, inline)
+                stats[f"pairs_{plan.value}"] = stats.get(f"pairs_{plan.value}", 0) + 1
+                if plan is Plan.INLINE:
+                    yield backfill_rows(cid, dsid, inline, org_id, now, snapshot.backfills_first_seen)
+                elif plan is Plan.FETCH:
+                    pending.add(pool.submit(_fetch_backfills, cid, dsid))
+                    while len(pending) >= 4 * int(cfg.max_concurrency):
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for f in done:
+                            yield f.result()
+                elif plan is Plan.MISSING:
+                    raise ConfigurationError(
+                        f'backfills = "inline" but the listing carried no backfill list for dataset {dsid} '
+                        f'of {cid}; use backfills = "auto"'
+                    )
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                yield f.result()
+
+    def _fetch_backfills(cid: str, dsid: str) -> list[dict[str, Any]]:
+        path = settings.ENDPOINTS["backfills"].format(connection_id=cid, data_set_id=dsid)
+        params = {"sortProperty": "createdDate", "sortDirection": "ASC"}
+        items: list[dict[str, Any]] = []
+        for page_items, _meta in client.paginate("backfills", path, params, page_size):
+            items.extend(page_items)
+        return backfill_rows(cid, dsid, items, org_id, now, snapshot.backfills_first_seen)
+
+    @dlt.transformer(
+        data_from=connection_listing,
+        name="connection_validation_errors",
+        primary_key=("connection_id", "error_key"),
+        write_disposition="merge",
+        columns=_hints(
+            last_seen_at="timestamp",
+            org_id="text",
+            data_set_id="text",
+            data_set_name="text",
+            disallowed_field="text",
+            missing_field="text",
+        ),
+    )
+    def connection_validation_errors(page: ListingPage) -> TDataItems:
+        """Current validation errors of every listed connection (resolved ones are removed after the load)."""
+        yield [
+            r
+            for c in page.items
+            for r in validation_error_rows(
+                with_prefix(c["id"]), c.get("connectionValidationErrors"), org_id, now
+            )
+        ]
+
+    @dlt.transformer(
+        data_from=connection_listing,
+        name="configured_containers",
+        primary_key=("connection_id", "container"),
+        write_disposition="merge",
+        columns=_hints(last_seen_at="timestamp", org_id="text"),
+    )
+    def configured_containers(page: ListingPage) -> TDataItems:
+        """Containers of account-based (B2B) connections."""
+        yield [
+            r
+            for c in page.items
+            for r in container_rows(with_prefix(c["id"]), c.get("configuredContainers"), org_id, now)
+        ]
+
+    @dlt.transformer(
+        data_from=connection_listing,
+        name="dataset_container_fields",
+        primary_key=("connection_id", "data_set_id", "container"),
+        write_disposition="merge",
+        columns=_hints(last_seen_at="timestamp", org_id="text", system_field_value="text"),
+    )
+    def dataset_container_fields(page: ListingPage) -> TDataItems:
+        """containerFields of the datasets of B2B connections."""
+        yield [
+            r
+            for c in page.items
+            for d in c.get("dataSets") or ()
+            for r in container_field_rows(
+                with_prefix(c["id"]), d["dataSetId"], d.get("containerFields"), org_id, now
+            )
+        ]
+
+    @dlt.resource(
+        name="data_source_types",
+        primary_key="id",
+        write_disposition="merge",
+        columns=_hints(description="text", org_id="text", locale="text"),
+    )
+    def data_source_types() -> TDataItems:
+        """The data source types datasets can be tagged with (configurationSettings)."""
+        body = client.get(
+            "configurationSettings", settings.ENDPOINTS["configurationSettings"], {"locale": cfg.locale}
+        )
+        types = body.get("dataSourceTypes") if isinstance(body, dict) else None
+        if not isinstance(types, list):
+            raise MalformedResponseError("configurationSettings answered without a dataSourceTypes list")
+        yield [
+            {**t, "locale": cfg.locale, "org_id": org_id}
+            for t in types
+            if isinstance(t, dict) and t.get("id")
+        ]
+
+    return [
+        connection_listing,
+        connections,
+        datasets,
+        backfills,
+        connection_validation_errors,
+        configured_containers,
+        dataset_container_fields,
+        data_source_types,
+    ]

@@ -1,0 +1,126 @@
+"""Settings, read through dlt's config providers (`.dlt/*.toml`, environment) and validated."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
+from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
+from dlt.common.typing import TSecretStrValue
+
+from . import settings
+from .errors import ConfigurationError
+
+CONNECTION_ID = re.compile(r"^(dg_)?[0-9A-Za-z][0-9A-Za-z_-]*$")
+
+
+@configspec
+class CJACredentials(CredentialsConfiguration):
+    """OAuth Server-to-Server credential from the Adobe Developer Console."""
+
+    client_id: str = None
+    client_secret: TSecretStrValue = None
+    org_id: str = None
+    scopes: str = settings.DEFAULT_SCOPES
+
+
+@configspec
+class HealthSettings(BaseConfiguration):
+    stuck_after_hours: float = 168.0
+    stale_after_hours: float = 48.0
+
+
+@configspec
+class CJASettings(BaseConfiguration):
+    """`[sources.cja]`; see the README for what each setting does."""
+
+    base_url: str = settings.DEFAULT_BASE_URL
+    token_url: str = settings.DEFAULT_TOKEN_URL
+    page_size: int = settings.DEFAULT_PAGE_SIZE
+    requests_per_window: int = settings.DEFAULT_REQUESTS_PER_WINDOW
+    window_seconds: float = settings.DEFAULT_WINDOW_SECONDS
+    max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY
+    include_disabled: bool = True
+    include_system_owned: bool = True
+    include_hidden_datasets: bool = True
+    sandbox_names: list[str] | None = None
+    connection_ids: list[str] | None = None
+    locale: str = "en_US"
+    backfills: str = "auto"
+    fetch_schema_info: bool = False
+    request_timeout: float = settings.GATEWAY_TIMEOUT_SECONDS
+    max_attempts: int = settings.MAX_ATTEMPTS
+    backoff_base: float = 1.0
+    credentials: CJACredentials = None
+    health: HealthSettings = None
+
+    def problems(self) -> list[str]:
+        out = []
+        if not 1 <= int(self.page_size) <= settings.MAX_PAGE_SIZE:
+            out.append(
+                f"sources.cja.page_size must be between 1 and {settings.MAX_PAGE_SIZE}, got {self.page_size}"
+            )
+        if int(self.requests_per_window) < 1:
+            out.append("sources.cja.requests_per_window must be at least 1")
+        if float(self.window_seconds) <= 0:
+            out.append("sources.cja.window_seconds must be positive")
+        if not 1 <= int(self.max_concurrency) <= 64:
+            out.append("sources.cja.max_concurrency must be between 1 and 64")
+        if self.backfills not in settings.BACKFILL_MODES:
+            out.append(
+                f"sources.cja.backfills must be one of {', '.join(settings.BACKFILL_MODES)}, "
+                f"got {self.backfills!r}"
+            )
+        if float(self.request_timeout) <= 0 or int(self.max_attempts) < 1:
+            out.append("sources.cja.request_timeout must be positive and max_attempts at least 1")
+        for url_name in ("base_url", "token_url"):
+            if not str(getattr(self, url_name)).startswith(("http://", "https://")):
+                out.append(f"sources.cja.{url_name} must be an http(s) URL")
+        for cid in self.connection_ids or []:
+            if not isinstance(cid, str) or not CONNECTION_ID.match(cid):
+                out.append(f"sources.cja.connection_ids holds an invalid connection id: {str(cid)[:60]!r}")
+                break
+        if self.credentials is not None and not str(self.credentials.org_id or "").endswith("@AdobeOrg"):
+            out.append("sources.cja.credentials.org_id must be an IMS org id ending in @AdobeOrg")
+        if self.health is not None and (
+            self.health.stuck_after_hours <= 0 or self.health.stale_after_hours <= 0
+        ):
+            out.append("sources.cja.health thresholds must be positive")
+        return out
+
+
+def load_settings(explicit: dict[str, Any] | None = None, *, need_credentials: bool = True) -> CJASettings:
+    """Resolve `[sources.cja]` from dlt's providers; `explicit` values win. Raises ConfigurationError."""
+    explicit = dict(explicit or {})
+    try:
+        cfg = resolve_configuration(
+            CJASettings(),
+            sections=("sources", "cja"),
+            explicit_value=explicit,
+            accept_partial=not need_credentials,
+        )
+    except ConfigFieldMissingException as exc:
+        nested = re.search(r"CJACredentials` with missing field\(s\): (.*)", str(exc))
+        if nested:
+            names = [n.strip(" `") for n in nested.group(1).split(",")]
+            missing = ", ".join(f"sources.cja.credentials.{n}" for n in names)
+        else:
+            missing = ", ".join(f"sources.cja.{f}" for f in exc.fields)
+        raise ConfigurationError(
+            f"missing setting {missing}: put it in .dlt/secrets.toml or the environment "
+            "(SOURCES__CJA__CREDENTIALS__CLIENT_SECRET, ...); see README 'Connect a real org'"
+        ) from None
+    except (ConfigurationException, ValueError, TypeError) as exc:
+        raise ConfigurationError(f"invalid setting in [sources.cja]: {_first_line(exc)}") from None
+    if cfg.health is None:
+        cfg.health = HealthSettings()
+    problems = cfg.problems()
+    if problems:
+        raise ConfigurationError(problems[0])
+    return cfg
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]

@@ -1,0 +1,91 @@
+"""The connections listing: request parameters from the settings, and a pager that survives drift."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import settings
+from .client import CJAClient
+from .config import CJASettings
+from .errors import MalformedResponseError
+
+logger = logging.getLogger("cja_source")
+
+# Passes over the listing when items moved while we paged (each pass only adds unseen items).
+MAX_LISTING_PASSES = 3
+
+
+@dataclass
+class ListingPage:
+    """One page of connections; `items` are the API's dicts, deduplicated across pages."""
+
+    items: list[dict[str, Any]]
+    number: int
+    total_elements: int | None
+
+
+def listing_params(cfg: CJASettings) -> list[dict[str, Any]]:
+    """One parameter set per listing call: the API filters by one sandbox name at a time."""
+    expansions = list(settings.LIST_EXPANSIONS)
+    if cfg.backfills != "endpoint":
+        expansions.append(settings.INLINE_BACKFILLS_EXPANSION)
+    include_type = [
+        name
+        for name, on in (("disabled", cfg.include_disabled), ("systemUserOwned", cfg.include_system_owned))
+        if on
+    ]
+    base: dict[str, Any] = {
+        "expansion": ",".join(expansions),
+        "includeHiddenDataSets": "true" if cfg.include_hidden_datasets else "false",
+        # the API's default cached=true may serve a listing minutes old
+        "cached": "false",
+        "locale": cfg.locale,
+        "sortProperty": "id",
+        "sortDirection": "ASC",
+    }
+    if include_type:
+        base["includeType"] = ",".join(include_type)
+    if cfg.connection_ids:
+        base["connectionIds"] = ",".join(cfg.connection_ids)
+    if cfg.sandbox_names:
+        return [{**base, "sandboxName": name} for name in cfg.sandbox_names]
+    return [base]
+
+
+def connection_pages(
+    client: CJAClient, param_sets: list[dict[str, Any]], page_size: int
+) -> Iterator[ListingPage]:
+    """Every connection once. Paging is by page number, so an item inserted ahead of the reader
+    pushes the next one onto a page already read (a repeat, dropped here), and an item removed
+    behind it pulls one back (a miss). When the count seen falls short of the service's latest
+    totalElements, the listing is read again for what is missing."""
+    seen: set[str] = set()
+    path = settings.ENDPOINTS["list"]
+    for params in param_sets:
+        in_this_set: set[str] = set()
+        for _pass in range(MAX_LISTING_PASSES):
+            expected = 0
+            for items, meta in client.paginate("list", path, params, page_size):
+                total = meta.get("totalElements")
+                if isinstance(total, int):
+                    expected = total
+                fresh = []
+                for item in items:
+                    if not isinstance(item, dict) or not item.get("id"):
+                        raise MalformedResponseError("the connections listing returned an item without an id")
+                    in_this_set.add(item["id"])
+                    if item["id"] not in seen:
+                        seen.add(item["id"])
+                        fresh.append(item)
+                if fresh:
+                    yield ListingPage(
+                        fresh, int(meta.get("number") or 0), total if isinstance(total, int) else None
+                    )
+            if len(in_this_set) >= expected:
+                break
+            logger.warning(
+                "the listing moved while paging (%d of %d seen); reading it again", len(in_this_set), expected
+            )

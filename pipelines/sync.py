@@ -1,0 +1,245 @@
+"""`cja-sync run`: one sync of a CJA org into the warehouse, recorded in `sync_runs`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.destination.reference import Destination
+from dlt.common.pipeline import get_dlt_pipelines_dir
+
+from cja_source import cja_source, make_client
+from cja_source.client import CJAClient
+from cja_source.config import CJASettings
+from cja_source.errors import CJAError, ConfigurationError
+
+from .warehouse import pipeline_lock, read_snapshot, reconcile
+
+logger = logging.getLogger("cja_sync")
+
+RUN_COLUMNS = {
+    "run_id": {"data_type": "text", "nullable": False},
+    "started_at": {"data_type": "timestamp", "nullable": True},
+    "finished_at": {"data_type": "timestamp", "nullable": True},
+    "status": {"data_type": "text", "nullable": True},
+    "full": {"data_type": "bool", "nullable": True},
+    "error": {"data_type": "text", "nullable": True},
+    "org_id": {"data_type": "text", "nullable": True},
+    "duration_seconds": {"data_type": "double", "nullable": True},
+}
+DATA_TABLES = (
+    "connections",
+    "datasets",
+    "backfills",
+    "data_source_types",
+    "connection_validation_errors",
+    "configured_containers",
+    "dataset_container_fields",
+)
+
+
+@dataclass
+class RunOptions:
+    destination: str = "duckdb"
+    duckdb_path: str = "cja.duckdb"
+    dataset_name: str = "cja"
+    pipeline_name: str = "cja"
+    pipelines_dir: str | None = None
+    full: bool = False
+    allow_empty: bool = False
+    progress: bool = False
+
+
+def make_pipeline(opts: RunOptions) -> dlt.Pipeline:
+    if opts.destination == "duckdb":
+        destination: Any = dlt.destinations.duckdb(str(Path(opts.duckdb_path).resolve()))
+    else:
+        try:
+            destination = Destination.from_reference(opts.destination)
+        except Exception:  # noqa: BLE001 - dlt raises several types for an unknown name
+            raise ConfigurationError(
+                f"unknown destination {opts.destination!r}: "
+                "use duckdb, postgres or another dlt destination name"
+            ) from None
+    return dlt.pipeline(
+        pipeline_name=opts.pipeline_name,
+        destination=destination,
+        dataset_name=opts.dataset_name,
+        pipelines_dir=opts.pipelines_dir,
+    )
+
+
+def loader_format(pipeline: dlt.Pipeline) -> str | None:
+    # parquet is ~5x faster and far leaner than insert_values on DuckDB (measured, see README)
+    return "parquet" if pipeline.destination.destination_name == "duckdb" else None
+
+
+def run_sync(cfg: CJASettings, opts: RunOptions, client: CJAClient | None = None) -> dict[str, Any]:
+    """Sync once; returns the run summary or raises CJAError (its message is the one-line reason)."""
+    pipeline = make_pipeline(opts)
+    with pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), opts.pipeline_name):
+        return _run_locked(cfg, opts, pipeline, client or make_client(cfg))
+
+
+def _run_locked(
+    cfg: CJASettings, opts: RunOptions, pipeline: dlt.Pipeline, client: CJAClient
+) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    run_id = str(uuid.uuid4())
+    summary: dict[str, Any] = {
+        "run_id": run_id,
+        "status": "running",
+        "org_id": cfg.credentials.org_id,
+        "started_at": started.isoformat(),
+        "full": opts.full,
+        "destination": pipeline.destination.destination_name,
+        "dataset": opts.dataset_name,
+    }
+    fmt = loader_format(pipeline)
+    stats: dict[str, int] = {}
+    progress = _Progress(client, stats) if opts.progress else None
+    try:
+        _finish_pending(pipeline, fmt)
+        snapshot = read_snapshot(pipeline)
+        summary["first_sync"] = snapshot.empty
+        _log_run(pipeline, _run_row(summary, started), fmt)
+        if progress:
+            progress.start()
+        source = cja_source(cfg, client, snapshot, opts.full, opts.allow_empty, started, stats)
+        pipeline.extract(source, loader_file_format=fmt)
+        if progress:
+            progress.stop()
+        pipeline.normalize()
+        rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
+        pipeline.load(raise_on_failed_jobs=True)
+        summary["reconciled"] = reconcile(pipeline, cfg, started)
+        summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
+        summary["status"] = "succeeded"
+    except BaseException as exc:
+        if progress:
+            progress.stop()
+        error = as_cja_error(exc)
+        summary["status"] = "failed"
+        summary["error"] = error.message
+        _finalize(summary, client, stats, t0)
+        try:
+            _log_run(pipeline, _run_row(summary, started), fmt)
+        except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
+            logger.warning("could not record the failed run in sync_runs")
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise error from None
+    _finalize(summary, client, stats, t0)
+    _log_run(pipeline, _run_row(summary, started), fmt)
+    return summary
+
+
+def _finalize(summary: dict[str, Any], client: CJAClient, stats: dict[str, int], t0: float) -> None:
+    summary["finished_at"] = datetime.now(UTC).isoformat()
+    summary["duration_seconds"] = round(time.monotonic() - t0, 3)
+    summary["requests"] = client.requests_by_endpoint()
+    summary["http_statuses"] = client.requests_by_status()
+    summary["backfill_pairs"] = {k.removeprefix("pairs_"): v for k, v in sorted(stats.items())}
+
+
+def _finish_pending(pipeline: dlt.Pipeline, fmt: str | None) -> None:
+    """Load what an interrupted run left normalized or extracted, before reading the warehouse."""
+    if pipeline.has_pending_data:
+        logger.warning("loading the data an interrupted run left behind")
+        pipeline.normalize()
+        pipeline.load(raise_on_failed_jobs=True)
+
+
+def _run_row(summary: dict[str, Any], started: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "run_id": summary["run_id"],
+        "org_id": summary["org_id"],
+        "started_at": started,
+        "finished_at": datetime.fromisoformat(summary["finished_at"]) if summary.get("finished_at") else None,
+        "status": summary["status"],
+        "full": summary["full"],
+        "error": summary.get("error"),
+        "duration_seconds": summary.get("duration_seconds"),
+    }
+    for group in ("requests", "rows"):
+        for key, value in (summary.get(group) or {}).items():
+            row[f"{group}_{key}"] = value
+    return row
+
+
+def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> None:
+    """Record the run through a pipeline of its own: the data pipeline may hold a failed run's
+    package, which must never be loaded as a side effect of logging the failure."""
+    runs = dlt.pipeline(
+        pipeline_name=f"{pipeline.pipeline_name}_runs",
+        destination=pipeline.destination,
+        dataset_name=pipeline.dataset_name,
+        pipelines_dir=pipeline.pipelines_dir,
+    )
+    runs.run(
+        [row],
+        table_name="sync_runs",
+        write_disposition="merge",
+        primary_key="run_id",
+        columns=RUN_COLUMNS,
+        loader_file_format=fmt,
+        schema=dlt.Schema("cja_runs"),
+    )
+
+
+def as_cja_error(exc: BaseException) -> CJAError:
+    """The CJAError behind dlt's wrappers, or a one-line description of whatever else failed."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, CJAError):
+            return current
+        nxt = getattr(current, "exception", None)
+        current = nxt if isinstance(nxt, BaseException) else (current.__cause__ or current.__context__)
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, KeyboardInterrupt):
+        text = "interrupted"
+    return CJAError(f"sync failed: {type(exc).__name__}: {text[:400]}")
+
+
+class _Progress:
+    """A one-line progress display on stderr while a long extraction runs."""
+
+    def __init__(self, client: CJAClient, stats: dict[str, int]) -> None:
+        self.client = client
+        self.stats = stats
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._t0 = time.monotonic()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            sys.stderr.write("\n")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(1.0):
+            req = self.client.requests_by_endpoint()
+            line = (
+                f"\r[{time.monotonic() - self._t0:6.0f}s] list pages {req.get('list', 0)}, "
+                f"backfill requests {req.get('backfills', 0)}, "
+                f"pairs fetched {self.stats.get('pairs_fetch', 0)}, "
+                f"inline {self.stats.get('pairs_inline', 0)}, "
+                f"unchanged {self.stats.get('pairs_skip', 0)}"
+            )
+            sys.stderr.write(line)
+            sys.stderr.flush()

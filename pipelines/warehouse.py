@@ -1,0 +1,172 @@
+"""What a run reads from and fixes up in the warehouse around dlt's load."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import dlt
+
+from cja_source.config import CJASettings
+from cja_source.errors import ConcurrentRunError
+from cja_source.records import PairState, WarehouseSnapshot
+
+logger = logging.getLogger("cja_sync")
+
+SCHEMA_INFO_COLUMNS = {
+    "schema_info__schema_id": "schemaId",
+    "schema_info__schema_name": "schemaName",
+}
+
+
+def table_columns(pipeline: dlt.Pipeline, table: str) -> set[str]:
+    schema = pipeline.default_schema if pipeline.default_schema_name else None
+    if schema is None or table not in schema.tables:
+        return set()
+    return set(schema.tables[table].get("columns", {}))
+
+
+def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
+    """Read what the warehouse holds. Anything unreadable counts as absent: a deleted or replaced
+    warehouse means a full reload, never a silent gap."""
+    snap = WarehouseSnapshot()
+    if not table_columns(pipeline, "connections"):
+        return snap
+    try:
+        with pipeline.sql_client() as sql:
+            q = sql.make_qualified_table_name
+            for cid, first_seen, modified in sql.execute_sql(
+                f"SELECT id, first_seen_at, modified_date FROM {q('connections')}"
+            ):
+                snap.connections_first_seen[cid] = first_seen
+                snap.connections_modified[cid] = modified
+            info_cols = [c for c in SCHEMA_INFO_COLUMNS if c in table_columns(pipeline, "datasets")]
+            extra = "".join(f", {c}" for c in info_cols)
+            for row in sql.execute_sql(
+                "SELECT connection_id, data_set_id, first_seen_at, backfill_summary__total, "
+                "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed"
+                f"{extra} FROM {q('datasets')}"
+            ):
+                summary = None if row[3] is None else tuple(int(v or 0) for v in row[3:7])
+                info = {
+                    SCHEMA_INFO_COLUMNS[c]: v
+                    for c, v in zip(info_cols, row[7:], strict=True)
+                    if v is not None
+                }
+                snap.pairs[(row[0], row[1])] = PairState(row[2], summary, info or None)
+            stored_counts: dict[tuple[str, str], int] = {}
+            if table_columns(pipeline, "backfills"):
+                for bid, cid, dsid, first_seen in sql.execute_sql(
+                    f"SELECT id, connection_id, data_set_id, first_seen_at FROM {q('backfills')}"
+                ):
+                    snap.backfills_first_seen[bid] = first_seen
+                    stored_counts[(cid, dsid)] = stored_counts.get((cid, dsid), 0) + 1
+    except Exception as exc:  # noqa: BLE001 - a warehouse we cannot read is a warehouse to reload
+        logger.warning("could not read the warehouse (%s); doing a full sync", type(exc).__name__)
+        return WarehouseSnapshot()
+    # A pair whose stored backfills do not add up to its stored summary (a load cut short, rows
+    # removed by hand) is asked again, whatever the summary says.
+    for key, state in snap.pairs.items():
+        if state.summary is not None and state.summary[0] != stored_counts.get(key, 0):
+            state.summary = None
+    return snap
+
+
+def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> dict[str, int]:
+    """After a successful load: mark what the listing no longer returns as deleted in source (only
+    inside the listing's filters) and drop validation errors and containers that went away from
+    listed connections. Every listed row carries `last_seen_at = seen_at`."""
+    scope, scope_args = _listing_scope(pipeline, cfg)
+    c_scope, _ = _listing_scope(pipeline, cfg, alias="c.")
+    changes: dict[str, int] = {}
+    with pipeline.sql_client() as sql:
+        q = sql.make_qualified_table_name
+        conns, dsets = q("connections"), q("datasets")
+
+        def run(name: str, statement: str, *args: Any) -> None:
+            result = sql.execute_sql(statement, *args)
+            changes[name] = changes.get(name, 0) + (_rowcount(result))
+
+        run(
+            "connections_deleted",
+            f"UPDATE {conns} SET deleted_in_source_at = %s "
+            f"WHERE last_seen_at < %s AND deleted_in_source_at IS NULL{scope}",
+            seen_at,
+            seen_at,
+            *scope_args,
+        )
+        if table_columns(pipeline, "datasets"):
+            # hidden datasets are not listed without include_hidden_datasets: only a connection's
+            # own deletion then says anything about its datasets
+            listed = "" if cfg.include_hidden_datasets else " AND c.deleted_in_source_at IS NOT NULL"
+            run(
+                "datasets_deleted",
+                f"UPDATE {dsets} SET deleted_in_source_at = %s "
+                f"WHERE last_seen_at < %s AND deleted_in_source_at IS NULL AND connection_id IN "
+                f"(SELECT c.id FROM {conns} c WHERE 1 = 1{c_scope}{listed})",
+                seen_at,
+                seen_at,
+                *scope_args,
+            )
+        for table in ("connection_validation_errors", "configured_containers", "dataset_container_fields"):
+            if table_columns(pipeline, table):
+                run(
+                    f"{table}_removed",
+                    f"DELETE FROM {q(table)} WHERE last_seen_at < %s AND connection_id IN "
+                    f"(SELECT id FROM {conns} WHERE last_seen_at >= %s)",
+                    seen_at,
+                    seen_at,
+                )
+    return changes
+
+
+def _listing_scope(pipeline: dlt.Pipeline, cfg: CJASettings, alias: str = "") -> tuple[str, list[Any]]:
+    """SQL conditions on stored connections that select what the listing could have returned."""
+    cols = table_columns(pipeline, "connections")
+    parts: list[str] = []
+    args: list[Any] = []
+    if cfg.connection_ids:
+        ids = [i if i.startswith("dg_") else f"dg_{i}" for i in cfg.connection_ids]
+        parts.append(f"{alias}id IN ({', '.join(['%s'] * len(ids))})")
+        args.extend(ids)
+    if cfg.sandbox_names and "sandbox_name" in cols:
+        parts.append(f"{alias}sandbox_name IN ({', '.join(['%s'] * len(cfg.sandbox_names))})")
+        args.extend(cfg.sandbox_names)
+    if not cfg.include_disabled and "is_disabled" in cols:
+        parts.append(f"({alias}is_disabled IS NULL OR {alias}is_disabled = FALSE)")
+    if not cfg.include_system_owned and "owner__type" in cols:
+        parts.append(f"({alias}owner__type IS NULL OR {alias}owner__type <> 'systemUser')")
+    return "".join(f" AND {p}" for p in parts), args
+
+
+def _rowcount(result: Any) -> int:
+    try:
+        if result and isinstance(result, list) and result[0] and isinstance(result[0][0], int):
+            return int(result[0][0])
+    except (IndexError, TypeError):
+        pass
+    return 0
+
+
+@contextmanager
+def pipeline_lock(pipelines_dir: str, pipeline_name: str) -> Iterator[None]:
+    """One run per pipeline at a time: a second one exits with a message instead of corrupting
+    the first one's load packages."""
+    os.makedirs(pipelines_dir, exist_ok=True)
+    path = os.path.join(pipelines_dir, f".{pipeline_name}.lock")
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConcurrentRunError(
+                f"another cja-sync run is using pipeline {pipeline_name!r} ({path}); wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
