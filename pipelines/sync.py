@@ -197,19 +197,26 @@ def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> No
 
 
 def as_cja_error(exc: BaseException) -> CJAError:
-    """The CJAError behind dlt's wrappers, or a one-line description of whatever else failed."""
+    """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure."""
+    from dlt.common.configuration.exceptions import ConfigurationException
+
     seen: set[int] = set()
     current: BaseException | None = exc
+    innermost = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, CJAError):
             return current
+        innermost = current
         nxt = getattr(current, "exception", None)
         current = nxt if isinstance(nxt, BaseException) else (current.__cause__ or current.__context__)
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if isinstance(exc, KeyboardInterrupt):
-        text = "interrupted"
-    return CJAError(f"sync failed: {type(exc).__name__}: {text[:400]}")
+        return CJAError("interrupted")
+    lines = [line.strip() for line in str(innermost).splitlines() if line.strip()]
+    text = "; ".join(lines[:2]) or type(innermost).__name__
+    if isinstance(innermost, ConfigurationException):
+        return ConfigurationError(f"destination configuration: {text[:400]}")
+    return CJAError(f"sync failed: {type(innermost).__name__}: {text[:400]}")
 
 
 class _Progress:
