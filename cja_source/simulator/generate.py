@@ -45,14 +45,6 @@ _DS_WORDS = (
     "leads",
     "devices",
 )
-_VISITOR_IDS = (
-    "_id",
-    "_exampleorg.team.id",
-    "identityMap.ECID",
-    "endUserIDs._experience.mcid.id",
-    "_exampleorg.crmId",
-)
-_NAMESPACES = ("ECID", "Email", "teamid", "CRMID", "Phone")
 
 
 class Generator:
@@ -118,7 +110,9 @@ class Generator:
             "configuredContainers": containers if b2b else [],
             "connectionValidationErrors": self._validation_errors(r, ds),
         }
-        tags = [{"id": rand_hex(r, 8), "name": r.choice(_WORDS).lower()} for _ in range(r.randint(0, 2))]
+        # the spec types tags as objects whose every value is an object
+        n_tags = r.randint(0, 2)
+        tags = [{"tag": {"id": rand_hex(r, 8), "name": r.choice(_WORDS).lower()}} for _ in range(n_tags)]
         return Connection(uid, f, ds, owner_name, tags)
 
     @staticmethod

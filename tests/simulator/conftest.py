@@ -25,14 +25,25 @@ class Client:
         self.token = self.fetch_token()
 
     def fetch_token(self) -> str:
-        r = self.s.post(self.sim.token_url, data={"grant_type": "client_credentials", "client_id": self.client_id,
-                                                  "client_secret": self.secret, "scope": "openid,AdobeID"})
+        r = self.s.post(
+            self.sim.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.secret,
+                "scope": "openid,AdobeID",
+            },
+        )
         assert r.status_code == 200, r.text
         return r.json()["access_token"]
 
     def headers(self, **override: str | None) -> dict[str, str]:
-        h = {"Authorization": f"Bearer {self.token}", "x-api-key": self.client_id,
-             "x-gw-ims-org-id": self.sim.cfg.org_id, "Accept": "application/json"}
+        h = {
+            "Authorization": f"Bearer {self.token}",
+            "x-api-key": self.client_id,
+            "x-gw-ims-org-id": self.sim.cfg.org_id,
+            "Accept": "application/json",
+        }
         for k, v in override.items():
             k = k.replace("_", "-")
             if v is None:
@@ -60,16 +71,27 @@ class Client:
             page += 1
 
 
-ALL_LIST = ("name,description,owner,isDeleted,isDisabled,dataSets,createdDate,modified,caseSensitive,organization,"
-            "numDailyEvents,externalData,backfillEnabled,backfillsSummaryConnection,backfillsSummaryDataSets,"
-            "dataSetLastIngested,sandboxName,sandboxId,fieldsId,floatPrecision,dataRetentionMonths,validationErrors,"
-            "primaryIdType,configuredContainers")
-EVERYTHING = {"expansion": ALL_LIST, "includeType": "disabled,systemUserOwned", "includeHiddenDataSets": "true"}
+ALL_LIST = (
+    "name,description,owner,isDeleted,isDisabled,dataSets,createdDate,modified,caseSensitive,organization,"
+    "numDailyEvents,externalData,backfillEnabled,backfillsSummaryConnection,backfillsSummaryDataSets,"
+    "dataSetLastIngested,sandboxName,sandboxId,fieldsId,floatPrecision,dataRetentionMonths,validationErrors,"
+    "primaryIdType,configuredContainers"
+)
+EVERYTHING = {
+    "expansion": ALL_LIST,
+    "includeType": "disabled,systemUserOwned",
+    "includeHiddenDataSets": "true",
+}
 
 
 def make_sim(**kw: Any) -> Simulator:
-    base: dict[str, Any] = {"seed": 7, "connections": 40, "max_datasets_per_connection": 30, "rate_limit": None,
-                            "now": NOW}
+    base: dict[str, Any] = {
+        "seed": 7,
+        "connections": 40,
+        "max_datasets_per_connection": 30,
+        "rate_limit": None,
+        "now": NOW,
+    }
     base.update(kw)
     return Simulator(SimConfig(**base)).start()
 

@@ -13,8 +13,12 @@ from .conftest import Client, make_sim
 
 
 def _token(sim: Simulator, **form: str) -> requests.Response:
-    data = {"grant_type": "client_credentials", "client_id": sim.cfg.client_id,
-            "client_secret": sim.cfg.client_secret, "scope": "openid"}
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": sim.cfg.client_id,
+        "client_secret": sim.cfg.client_secret,
+        "scope": "openid",
+    }
     data.update(form)
     return requests.post(sim.token_url, data=data, timeout=10)
 
@@ -25,7 +29,7 @@ def test_token_good_and_bad(sim: Simulator) -> None:
     body = r.json()
     assert set(body) == {"access_token", "token_type", "expires_in"}
     assert body["token_type"] == "bearer" and body["expires_in"] == 86399 and len(body["access_token"]) > 20
-    assert _token(sim)["access_token"] if False else _token(sim).json()["access_token"] != body["access_token"]
+    assert _token(sim).json()["access_token"] != body["access_token"]
     r = _token(sim, client_id="nope")
     assert r.status_code == 400
     assert r.json() == {"error": "invalid_client", "error_description": "invalid client_id parameter"}
@@ -36,8 +40,12 @@ def test_token_good_and_bad(sim: Simulator) -> None:
 
 
 def test_token_via_query_params(sim: Simulator) -> None:
-    q = {"grant_type": "client_credentials", "client_id": sim.cfg.client_id,
-         "client_secret": sim.cfg.client_secret, "scope": "openid"}
+    q = {
+        "grant_type": "client_credentials",
+        "client_id": sim.cfg.client_id,
+        "client_secret": sim.cfg.client_secret,
+        "scope": "openid",
+    }
     r = requests.post(sim.token_url, params=q, timeout=10)
     assert r.status_code == 200 and r.json()["token_type"] == "bearer"
 
@@ -46,13 +54,25 @@ def test_gateway_errors_in_order(sim: Simulator, client: Client) -> None:
     p = "/data/connections"
     cases = [
         ({"Authorization": None}, 403, {"error_code": "403010", "message": "Oauth token is missing."}),
-        ({"Authorization": "Bearer garbage"}, 401, {"error_code": "401013", "message": "Oauth token is not valid"}),
+        (
+            {"Authorization": "Bearer garbage"},
+            401,
+            {"error_code": "401013", "message": "Oauth token is not valid"},
+        ),
         ({"Authorization": "Bearer garbage", "x_api_key": None}, 401, None),  # token checked before key
         ({"x_api_key": None}, 403, {"error_code": "403000", "message": "Api Key is required"}),
         ({"x_api_key": "other-client"}, 403, {"error_code": "403003", "message": "Api Key is invalid"}),
         ({"x_gw_ims_org_id": None}, 400, {"error_code": "400003", "message": "Missing header"}),
-        ({"x_gw_ims_org_id": "OTHER@AdobeOrg"}, 403, {"error_code": "403027", "message": "User region is missing"}),
-        ({"x_api_key": None, "x_gw_ims_org_id": None}, 403, {"error_code": "403000", "message": "Api Key is required"}),
+        (
+            {"x_gw_ims_org_id": "OTHER@AdobeOrg"},
+            403,
+            {"error_code": "403027", "message": "User region is missing"},
+        ),
+        (
+            {"x_api_key": None, "x_gw_ims_org_id": None},
+            403,
+            {"error_code": "403000", "message": "Api Key is required"},
+        ),
     ]
     for hdr, status, body in cases:
         r = client.get(p, **hdr)
@@ -69,7 +89,11 @@ def test_counters_count_rejections(fresh: Simulator) -> None:
     c.get("/data/connections")
     c.get("/data/connections/dg_nope")
     c.get("/data/connections/configurationSettings")
-    assert fresh.counters() == {"list": {"403": 1, "200": 1}, "get": {"404": 1}, "configurationSettings": {"200": 1}}
+    assert fresh.counters() == {
+        "list": {"403": 1, "200": 1},
+        "get": {"404": 1},
+        "configurationSettings": {"200": 1},
+    }
     assert fresh.count() == 4 and fresh.count("list") == 2 and fresh.count(status=404) == 1
     assert fresh.count("list", 200) == 1
 
@@ -100,7 +124,9 @@ def test_rate_limit_window_slides() -> None:
 
 
 def test_rate_limit_is_per_client_and_retry_after_optional() -> None:
-    sim = make_sim(connections=5, rate_limit=(3, 0.6), retry_after=True, extra_clients={"other": ("s2", True)})
+    sim = make_sim(
+        connections=5, rate_limit=(3, 0.6), retry_after=True, extra_clients={"other": ("s2", True)}
+    )
     try:
         a, b = Client(sim), Client(sim, "other", "s2")
         assert [a.get("/data/connections").status_code for _ in range(3)] == [200] * 3
