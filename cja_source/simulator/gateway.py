@@ -78,7 +78,8 @@ class Gateway:
         return None, client_id
 
     def _admit(self, client_id: str) -> bool:
-        """Rolling window; only admitted requests occupy the window, so a client that waits gets through."""
+        """Rolling window over every request that passed auth, throttled ones included: a client that keeps
+        hammering while limited stays limited, as with a gateway that counts all calls."""
         if self.cfg.rate_limit is None:
             return True
         n, window = self.cfg.rate_limit
@@ -87,19 +88,18 @@ class Gateway:
             q = self._hits[client_id]
             while q and q[0] <= now - window:
                 q.popleft()
-            if len(q) >= n:
-                return False
+            admitted = len(q) < n
             q.append(now)
-            return True
+            return admitted
 
     def retry_after(self, client_id: str | None) -> int:
-        """Seconds until the oldest request leaves the window (rounded up, at least 1)."""
+        """Whole seconds until fewer than N requests remain in the window (at least 1)."""
         if self.cfg.rate_limit is None or client_id is None:
             return 1
-        _, window = self.cfg.rate_limit
+        n, window = self.cfg.rate_limit
         with self._lock:
             q = self._hits[client_id]
-            wait = (q[0] + window - time.monotonic()) if q else 0.0
+            wait = (q[-n] + window - time.monotonic()) if len(q) >= n else 0.0
         return max(1, int(wait + 0.999))
 
     def is_admin(self, client_id: str) -> bool:

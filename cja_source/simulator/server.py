@@ -147,7 +147,10 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint == "other":
             self._finish(endpoint, *error_status("resource_not_found", "no handler for this path", 404))
             return
-        params = dict(parse_qsl(query, keep_blank_values=True))
+        params: dict[str, str] = {}
+        for k, v in parse_qsl(query, keep_blank_values=True):
+            # a repeated list parameter (expansion=a&expansion=b) means the same as a comma list
+            params[k] = f"{params[k]},{v}" if k in params else v
         status, out = sim.api.handle(endpoint, args, params, sim.gateway.is_admin(client_id or ""))
         if status == 200 and faults.take_malformed():
             data = orjson.dumps(out)

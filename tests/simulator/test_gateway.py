@@ -188,3 +188,19 @@ def test_sixteen_concurrent_requests() -> None:
         assert elapsed < 2.0, elapsed  # served in parallel, not 16 x 200 ms
     finally:
         sim.stop()
+
+
+def test_throttled_requests_count_against_the_window() -> None:
+    sim = make_sim(connections=3, rate_limit=(12, 0.6))
+    try:
+        c = Client(sim)
+        t0 = time.monotonic()
+        assert [c.get("/data/connections").status_code for _ in range(12)] == [200] * 12
+        assert time.monotonic() - t0 < 0.25
+        time.sleep(max(0.0, t0 + 0.3 - time.monotonic()))
+        assert c.get("/data/connections").status_code == 429  # rejected, but it occupies the window
+        time.sleep(max(0.0, t0 + 0.65 - time.monotonic()))
+        statuses = [c.get("/data/connections").status_code for _ in range(12)]
+        assert statuses == [200] * 11 + [429]
+    finally:
+        sim.stop()

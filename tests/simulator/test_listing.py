@@ -334,3 +334,12 @@ def test_truth_helpers(sim: Simulator) -> None:
     statuses = {b["status"] for b in t.backfills.values()}
     assert statuses == {"COMPLETED", "FAILED", "IN_PROGRESS", "IN_QUEUE"}
     assert ALL_LIST
+
+
+def test_repeated_expansion_param_is_a_comma_list(client: Client) -> None:
+    r = client.s.get(
+        client.sim.base_url + "/data/connections?expansion=name&expansion=modified",
+        headers=client.headers(),
+        timeout=10,
+    )
+    assert set(r.json()["content"][0]) >= {"name", "modifiedDate"}
