@@ -1,0 +1,6 @@
+-- Thresholds from [sources.cja.health]; create_views rewrites its single row, views read it.
+CREATE TABLE IF NOT EXISTS health_settings (
+    stuck_after_hours DOUBLE PRECISION NOT NULL,
+    stale_after_hours DOUBLE PRECISION NOT NULL,
+    updated_at TIMESTAMPTZ
+)
