@@ -77,9 +77,7 @@ def create_views(pipeline: dlt.Pipeline, health: HealthSettings) -> list[str]:
         statements = [_translate(sql_text(SETTINGS_TABLE), dialect, q, columns)]
         statements.append(f"DELETE FROM {q(SETTINGS_TABLE)}")
         drops = [f"DROP VIEW IF EXISTS {q(v)}" for v in reversed(VIEWS)]
-        creates = [
-            f"CREATE VIEW {q(v)} AS {_translate(sql_text(v), dialect, q, columns)}" for v in VIEWS
-        ]
+        creates = [f"CREATE VIEW {q(v)} AS {_translate(sql_text(v), dialect, q, columns)}" for v in VIEWS]
         with sql.begin_transaction():
             for statement in statements:
                 sql.execute_sql(statement)
