@@ -17,7 +17,7 @@ from tests.test_health_support import duckdb_options, settings_for
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """A synced warehouse WITHOUT views: `health` must create them itself."""
+    """A synced warehouse; `health` creates the views if the sync did not."""
     opts = duckdb_options(tmp_path_factory.mktemp("health_cli"))
     with Simulator(SimConfig(seed=3, connections=40, rate_limit=None)) as sim:
         run_sync(settings_for(sim), opts)

@@ -131,3 +131,19 @@ def test_later_sync_clears_stuck_and_drops_deleted(synced: tuple) -> None:
     views = ("backfill_health", "stuck_backfills", "failed_backfills", "stale_datasets", "connection_health")
     for view in views:
         assert not query(pipeline, f"SELECT 1 AS x FROM {{{view}}} WHERE connection_id = %s", gone), view
+
+
+def test_views_survive_missing_tables_and_columns(tmp_path: Any) -> None:
+    """dlt creates a table or column only once a value shows up: the views must not wait for that."""
+    opts = duckdb_options(tmp_path)
+    with Simulator(SimConfig(seed=7, connections=5, rate_limit=None)) as sim:
+        pipeline = sync(sim, opts)
+    with pipeline.sql_client() as sql:
+        sql.execute_sql(
+            f"DROP TABLE IF EXISTS {sql.make_qualified_table_name('connection_validation_errors')}"
+        )
+        sql.execute_sql(f"ALTER TABLE {sql.make_qualified_table_name('datasets')} DROP COLUMN streaming")
+    create_views(pipeline, HealthSettings())
+    rows = query(pipeline, "SELECT validation_errors, datasets_stale FROM {connection_health}")
+    assert len(rows) == 5 and all(r == {"validation_errors": 0, "datasets_stale": 0} for r in rows)
+    assert query(pipeline, "SELECT COUNT(*) AS n FROM {backfill_health}")[0]["n"] > 0
