@@ -71,7 +71,7 @@ def print_health_for_demo(args: argparse.Namespace) -> None:
     report = _load(args, pipeline_name="cja_demo")
     if report is not None:
         print()
-        print_report(report, limit=10)
+        print_report(report, limit=10, more=f"cja-sync health --duckdb-path {args.duckdb_path}")
 
 
 def _load(args: argparse.Namespace, pipeline_name: str) -> dict[str, Any] | None:
@@ -176,7 +176,7 @@ def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def print_report(report: dict[str, Any], limit: int | None = None) -> None:
+def print_report(report: dict[str, Any], limit: int | None = None, more: str = "cja-sync health") -> None:
     for org in report["orgs"]:
         print(
             f"Health of {org['org_id']} as of {_ts(org['as_of'])} "
@@ -205,7 +205,7 @@ def print_report(report: dict[str, Any], limit: int | None = None) -> None:
     else:
         _print_table(shown)
         if len(shown) < len(rows):
-            print(f"... and {len(rows) - len(shown)} more: run cja-sync health")
+            print(f"... and {len(rows) - len(shown)} more: run {more}")
     if report["validation"] and limit is None:
         print("connections with validation errors:")
         for v in report["validation"]:
