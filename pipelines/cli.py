@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cja-sync", description="Keep Adobe CJA connection metadata in a SQL warehouse.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def common(p: argparse.ArgumentParser, duckdb_default: str = "cja.duckdb") -> None:
+    def common(p: argparse.ArgumentParser, duckdb_default: str = "cja_sync.duckdb") -> None:
         p.add_argument(
             "--destination", default="duckdb", help="duckdb (default), postgres or any dlt destination"
         )

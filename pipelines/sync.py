@@ -49,7 +49,9 @@ DATA_TABLES = (
 @dataclass
 class RunOptions:
     destination: str = "duckdb"
-    duckdb_path: str = "cja.duckdb"
+    # not ./cja.duckdb: DuckDB names the catalog after the file, and a catalog named like the
+    # dataset (cja) makes every `cja.table` reference ambiguous, for dlt and for BI tools alike
+    duckdb_path: str = "cja_sync.duckdb"
     dataset_name: str = "cja"
     pipeline_name: str = "cja"
     pipelines_dir: str | None = None
@@ -60,7 +62,13 @@ class RunOptions:
 
 def make_pipeline(opts: RunOptions) -> dlt.Pipeline:
     if opts.destination == "duckdb":
-        destination: Any = dlt.destinations.duckdb(str(Path(opts.duckdb_path).resolve()))
+        path = Path(opts.duckdb_path)
+        if path.stem.lower() == opts.dataset_name.lower():
+            raise ConfigurationError(
+                f"the DuckDB file {path.name!r} is named like the dataset {opts.dataset_name!r}; DuckDB cannot "
+                "tell a catalog from a schema of the same name: choose another --duckdb-path or --dataset-name"
+            )
+        destination: Any = dlt.destinations.duckdb(str(path.resolve()))
     else:
         try:
             destination = Destination.from_reference(opts.destination)

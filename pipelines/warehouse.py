@@ -87,6 +87,7 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> di
     with pipeline.sql_client() as sql:
         q = sql.make_qualified_table_name
         conns, dsets = q("connections"), q("datasets")
+        present = existing_tables(sql)
 
         def run(name: str, statement: str, *args: Any) -> None:
             result = sql.execute_sql(statement, *args)
@@ -100,7 +101,7 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> di
             seen_at,
             *scope_args,
         )
-        if table_columns(pipeline, "datasets"):
+        if "datasets" in present:
             # hidden datasets are not listed without include_hidden_datasets: only a connection's
             # own deletion then says anything about its datasets
             listed = "" if cfg.include_hidden_datasets else " AND c.deleted_in_source_at IS NOT NULL"
@@ -114,7 +115,7 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> di
                 *scope_args,
             )
         for table in ("connection_validation_errors", "configured_containers", "dataset_container_fields"):
-            if table_columns(pipeline, table):
+            if table in present:
                 run(
                     f"{table}_removed",
                     f"DELETE FROM {q(table)} WHERE last_seen_at < %s AND connection_id IN "
@@ -123,6 +124,14 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> di
                     seen_at,
                 )
     return changes
+
+
+def existing_tables(sql: Any) -> set[str]:
+    """Tables that exist in the destination (dlt's schema also knows tables that never got a row)."""
+    rows = sql.execute_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", sql.dataset_name
+    )
+    return {r[0] for r in rows or ()}
 
 
 def _listing_scope(pipeline: dlt.Pipeline, cfg: CJASettings, alias: str = "") -> tuple[str, list[Any]]:
