@@ -31,6 +31,7 @@ from .records import (
     container_field_rows,
     container_rows,
     dataset_row,
+    same_instant,
     summary_key,
     validation_error_rows,
     with_prefix,
@@ -48,6 +49,7 @@ def _hints(**types: str) -> dict[str, dict[str, Any]]:
 
 
 SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
+DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
 DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
 
 
@@ -152,7 +154,9 @@ def cja_source(
             with_prefix(c["id"])
             for c in page.items
             if full
-            or snapshot.connections_modified.get(with_prefix(c["id"])) != c.get("modifiedDate")
+            or not same_instant(
+                snapshot.connections_modified.get(with_prefix(c["id"])), c.get("modifiedDate")
+            )
             or any(
                 (with_prefix(c["id"]), d["dataSetId"]) not in snapshot.pairs for d in c.get("dataSets") or ()
             )
@@ -282,10 +286,14 @@ def cja_source(
         name="data_source_types",
         primary_key="id",
         write_disposition="merge",
-        columns=_hints(description="text", org_id="text", locale="text"),
+        columns=_hints(description="text", org_id="text", locale="text", last_seen_at="timestamp"),
     )
     def data_source_types() -> TDataItems:
-        """The data source types datasets can be tagged with (configurationSettings)."""
+        """The data source types datasets can be tagged with (configurationSettings). A fixed list
+        in practice: asked on the first sync, with --full, for a new locale, or once a day."""
+        seen = snapshot.data_source_types_seen.get(cfg.locale)
+        if not full and seen is not None and (now - seen).total_seconds() < DATA_SOURCE_TYPES_MAX_AGE:
+            return
         body = client.get(
             "configurationSettings", settings.ENDPOINTS["configurationSettings"], {"locale": cfg.locale}
         )
@@ -293,7 +301,7 @@ def cja_source(
         if not isinstance(types, list):
             raise MalformedResponseError("configurationSettings answered without a dataSourceTypes list")
         yield [
-            {**t, "locale": cfg.locale, "org_id": org_id}
+            {**t, "locale": cfg.locale, "org_id": org_id, "last_seen_at": now}
             for t in types
             if isinstance(t, dict) and t.get("id")
         ]

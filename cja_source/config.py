@@ -82,7 +82,11 @@ class CJASettings(BaseConfiguration):
             if not isinstance(cid, str) or not CONNECTION_ID.match(cid):
                 out.append(f"sources.cja.connection_ids holds an invalid connection id: {str(cid)[:60]!r}")
                 break
-        if self.credentials is not None and not str(self.credentials.org_id or "").endswith("@AdobeOrg"):
+        if (
+            self.credentials is not None
+            and self.credentials.is_resolved()
+            and not str(self.credentials.org_id or "").endswith("@AdobeOrg")
+        ):
             out.append("sources.cja.credentials.org_id must be an IMS org id ending in @AdobeOrg")
         if self.health is not None and (
             self.health.stuck_after_hours <= 0 or self.health.stale_after_hours <= 0

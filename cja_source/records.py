@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pendulum
+
 # Lists inside a connection that get tables of their own instead of dlt's nested tables.
 CONNECTION_LISTS = ("dataSets", "connectionValidationErrors", "configuredContainers")
 DATASET_LISTS = ("backfills", "containerFields")
@@ -32,6 +34,7 @@ class WarehouseSnapshot:
     connections_modified: dict[str, Any] = field(default_factory=dict)
     pairs: dict[tuple[str, str], PairState] = field(default_factory=dict)
     backfills_first_seen: dict[str, datetime] = field(default_factory=dict)
+    data_source_types_seen: dict[str, datetime] = field(default_factory=dict)  # locale -> last fetch
 
     @property
     def empty(self) -> bool:
@@ -41,6 +44,18 @@ class WarehouseSnapshot:
 def with_prefix(connection_id: str) -> str:
     """Connection ids are stored with their `dg_` prefix, whichever form the API used."""
     return connection_id if connection_id.startswith("dg_") else f"dg_{connection_id}"
+
+
+def same_instant(stored: Any, listed: Any) -> bool:
+    """A stored timestamp (datetime from the warehouse) and the API's ISO string, compared as instants."""
+    if stored is None or listed is None:
+        return False
+    try:
+        a = stored if isinstance(stored, datetime) else pendulum.parse(str(stored))
+        b = listed if isinstance(listed, datetime) else pendulum.parse(str(listed))
+    except (ValueError, TypeError):
+        return False
+    return abs((a - b).total_seconds()) < 0.001
 
 
 def summary_key(summary: Any) -> SummaryKey | None:

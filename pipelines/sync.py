@@ -21,6 +21,7 @@ from cja_source.client import CJAClient
 from cja_source.config import CJASettings
 from cja_source.errors import CJAError, ConfigurationError
 
+from .views import create_views
 from .warehouse import pipeline_lock, read_snapshot, reconcile
 
 logger = logging.getLogger("cja_sync")
@@ -65,8 +66,9 @@ def make_pipeline(opts: RunOptions) -> dlt.Pipeline:
         path = Path(opts.duckdb_path)
         if path.stem.lower() == opts.dataset_name.lower():
             raise ConfigurationError(
-                f"the DuckDB file {path.name!r} is named like the dataset {opts.dataset_name!r}; DuckDB cannot "
-                "tell a catalog from a schema of the same name: choose another --duckdb-path or --dataset-name"
+                f"the DuckDB file {path.name!r} is named like the dataset {opts.dataset_name!r}; DuckDB "
+                "cannot tell a catalog from a schema of the same name: choose another --duckdb-path or "
+                "--dataset-name"
             )
         destination: Any = dlt.destinations.duckdb(str(path.resolve()))
     else:
@@ -148,6 +150,8 @@ def _run_locked(
         raise error from None
     _finalize(summary, client, stats, t0)
     _log_run(pipeline, _run_row(summary, started), fmt)
+    # views measure ages against the latest successful sync, so they follow its sync_runs row
+    summary["views"] = create_views(pipeline, cfg.health)
     return summary
 
 

@@ -18,9 +18,12 @@ from cja_source.records import PairState, WarehouseSnapshot
 
 logger = logging.getLogger("cja_sync")
 
+# stored column -> path inside the API's schemaInfo object
 SCHEMA_INFO_COLUMNS = {
-    "schema_info__schema_id": "schemaId",
-    "schema_info__schema_name": "schemaName",
+    "schema_info__schema_id": ("schemaId",),
+    "schema_info__schema_name": ("schemaName",),
+    "schema_info__schema_ref__id": ("schemaRef", "id"),
+    "schema_info__schema_ref__content_type": ("schemaRef", "contentType"),
 }
 
 
@@ -40,6 +43,9 @@ def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
     try:
         with pipeline.sql_client() as sql:
             q = sql.make_qualified_table_name
+            present = existing_tables(sql)
+            if not {"connections", "datasets"} <= present:
+                return snap
             for cid, first_seen, modified in sql.execute_sql(
                 f"SELECT id, first_seen_at, modified_date FROM {q('connections')}"
             ):
@@ -53,19 +59,30 @@ def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
                 f"{extra} FROM {q('datasets')}"
             ):
                 summary = None if row[3] is None else tuple(int(v or 0) for v in row[3:7])
-                info = {
-                    SCHEMA_INFO_COLUMNS[c]: v
-                    for c, v in zip(info_cols, row[7:], strict=True)
-                    if v is not None
-                }
+                info: dict[str, Any] = {}
+                for col, value in zip(info_cols, row[7:], strict=True):
+                    if value is not None:
+                        *parents, leaf = SCHEMA_INFO_COLUMNS[col]
+                        node = info
+                        for parent in parents:
+                            node = node.setdefault(parent, {})
+                        node[leaf] = value
                 snap.pairs[(row[0], row[1])] = PairState(row[2], summary, info or None)
             stored_counts: dict[tuple[str, str], int] = {}
-            if table_columns(pipeline, "backfills"):
+            if "backfills" in present:
                 for bid, cid, dsid, first_seen in sql.execute_sql(
                     f"SELECT id, connection_id, data_set_id, first_seen_at FROM {q('backfills')}"
                 ):
                     snap.backfills_first_seen[bid] = first_seen
                     stored_counts[(cid, dsid)] = stored_counts.get((cid, dsid), 0) + 1
+            if "data_source_types" in present and "last_seen_at" in table_columns(
+                pipeline, "data_source_types"
+            ):
+                for locale, seen in sql.execute_sql(
+                    f"SELECT locale, MIN(last_seen_at) FROM {q('data_source_types')} GROUP BY locale"
+                ):
+                    if locale and seen:
+                        snap.data_source_types_seen[locale] = seen
     except Exception as exc:  # noqa: BLE001 - a warehouse we cannot read is a warehouse to reload
         logger.warning("could not read the warehouse (%s); doing a full sync", type(exc).__name__)
         return WarehouseSnapshot()

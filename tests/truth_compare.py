@@ -81,8 +81,8 @@ QUERIES = {
     "FROM {t}backfills b JOIN {t}datasets d ON d.connection_id = b.connection_id "
     "AND d.data_set_id = b.data_set_id WHERE d.deleted_in_source_at IS NULL",
     "connection_validation_errors": "SELECT e.connection_id, e.error_code, e.data_set_id, e.missing_field, "
-    "e.disallowed_field FROM {t}connection_validation_errors e JOIN {t}connections c ON c.id = e.connection_id "
-    "WHERE c.deleted_in_source_at IS NULL",
+    "e.disallowed_field FROM {t}connection_validation_errors e "
+    "JOIN {t}connections c ON c.id = e.connection_id WHERE c.deleted_in_source_at IS NULL",
     "configured_containers": "SELECT k.connection_id, k.container FROM {t}configured_containers k "
     "JOIN {t}connections c ON c.id = k.connection_id WHERE c.deleted_in_source_at IS NULL",
     "dataset_container_fields": "SELECT f.connection_id, f.data_set_id, f.container, f.system_field_value "
@@ -124,7 +124,8 @@ def assert_matches_truth(opts: Any, truth: Any) -> dict[str, int]:
         extra = set(got[table]) - set(rows)
         assert not missing and not extra, f"{table}: {len(missing)} missing, {len(extra)} unexpected"
         wrong = [k for k in rows if rows[k] != got[table][k]]
-        assert not wrong, (
-            f"{table}: values differ for {wrong[:3]}: {[rows[k] for k in wrong[:1]]} != {[got[table][k] for k in wrong[:1]]}"
+        first = wrong[:1]
+        assert not wrong, f"{table}: values differ for {wrong[:3]}: {[rows[k] for k in first]} != " + str(
+            [got[table][k] for k in first]
         )
     return {t: len(r) for t, r in want.items()}

@@ -1,0 +1,144 @@
+"""Re-syncs ask only for what changed, and still leave the warehouse equal to the ground truth."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from pipelines.sync import run_sync
+
+from ..conftest import query
+from ..truth_compare import assert_matches_truth
+
+
+def _open_backfill(sim):
+    for bid, b in sim.truth().backfills.items():
+        if b["status"] == "IN_PROGRESS":
+            return bid, b
+    raise LookupError("no IN_PROGRESS backfill")
+
+
+def test_unchanged_resync_asks_only_for_the_listing(make_sim, settings_for, duckdb_opts):
+    sim = make_sim(inline_backfills=False)
+    cfg, opts = settings_for(sim), duckdb_opts()
+    first = run_sync(cfg, opts)
+    assert first["requests"]["backfills"] > 0
+    sim.reset_counters()
+    second = run_sync(cfg, opts)
+    assert sim.count("token") == 1
+    assert sim.count("list") == math.ceil(40 / 25)
+    assert sim.count("backfills") == 0
+    assert sim.count() == 1 + math.ceil(40 / 25)  # no configurationSettings either: asked once a day
+    assert second["rows"]["backfills"] == 0
+    assert_matches_truth(opts, sim.truth())
+    # first_seen_at survives the merge; last_seen_at moves
+    assert query(opts, "SELECT count(*) FROM {t}connections WHERE first_seen_at < last_seen_at") == [(40,)]
+
+
+def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, settings_for, duckdb_opts):
+    sim = make_sim(inline_backfills=False)
+    cfg, opts = settings_for(sim), duckdb_opts()
+    run_sync(cfg, opts)
+    truth = sim.truth()
+
+    changed_bid, changed = _open_backfill(sim)
+    sim.set_backfill_status(changed_bid, "FAILED")
+    # a new backfill on a pair of another connection
+    other_cid, other_dsid = next(
+        k
+        for k in truth.datasets
+        if k[0] != changed["connectionId"] and truth.datasets[k]["backfillSummary"]["total"]
+    )
+    new_bid = sim.add_backfill(other_cid, other_dsid, status="IN_QUEUE")
+    # a new dataset with one backfill, on a third connection
+    third = next(c for c in truth.connections if c not in (changed["connectionId"], other_cid))
+    new_dsid = sim.add_dataset(third)
+    sim.add_backfill(third, new_dsid, status="COMPLETED")
+    # a deleted connection
+    gone = next(c for c in truth.connections if c not in (changed["connectionId"], other_cid, third))
+    sim.delete_connection(gone)
+
+    sim.reset_counters()
+    summary = run_sync(cfg, opts)
+    assert sim.count("backfills") == 3, sim.counters()
+    assert summary["backfill_pairs"]["fetch"] == 3
+    assert_matches_truth(opts, sim.truth())
+    assert query(opts, f"SELECT status FROM {{t}}backfills WHERE id = '{changed_bid}'") == [("FAILED",)]
+    assert query(opts, f"SELECT status FROM {{t}}backfills WHERE id = '{new_bid}'") == [("IN_QUEUE",)]
+    assert query(opts, f"SELECT count(*) FROM {{t}}datasets WHERE data_set_id = '{new_dsid}'") == [(1,)]
+    deleted = query(
+        opts, f"SELECT deleted_in_source_at IS NOT NULL FROM {{t}}connections WHERE id = '{gone}'"
+    )
+    assert deleted == [(True,)]
+    # its datasets and backfills are kept, marked through the connection
+    kept = query(opts, f"SELECT count(*) FROM {{t}}backfills WHERE connection_id = '{gone}'")[0][0]
+    assert kept == sum(1 for b in truth.backfills.values() if b["connectionId"] == gone)
+    marked = query(
+        opts,
+        f"SELECT count(*) FROM {{t}}datasets WHERE connection_id = '{gone}' AND deleted_in_source_at IS NULL",
+    )
+    assert marked == [(0,)]
+    assert summary["reconciled"]["connections_deleted"] == 1
+
+
+def test_removed_dataset_is_marked_and_full_refetches_everything(make_sim, settings_for, duckdb_opts):
+    sim = make_sim(inline_backfills=False)
+    cfg, opts = settings_for(sim), duckdb_opts()
+    run_sync(cfg, opts)
+    cid, dsid = sim.pick(min_backfills=1)
+    sim.remove_dataset(cid, dsid)
+    run_sync(cfg, opts)
+    marked = query(
+        opts,
+        "SELECT deleted_in_source_at IS NOT NULL FROM {t}datasets "
+        f"WHERE connection_id = '{cid}' AND data_set_id = '{dsid}'",
+    )
+    assert marked == [(True,)]
+    assert_matches_truth(opts, sim.truth())
+
+    pairs = sum(1 for d in sim.truth().datasets.values() if d["backfillSummary"]["total"])
+    sim.reset_counters()
+    summary = run_sync(cfg, opts.__class__(**{**opts.__dict__, "full": True}))
+    assert summary["backfill_pairs"]["fetch"] == pairs
+    assert sim.count("configurationSettings") == 1
+    assert_matches_truth(opts, sim.truth())
+
+
+def test_deleted_warehouse_means_a_full_reload(make_sim, settings_for, duckdb_opts):
+    sim = make_sim(inline_backfills=False)
+    cfg, opts = settings_for(sim), duckdb_opts()
+    first = run_sync(cfg, opts)
+    Path(opts.duckdb_path).unlink()
+    sim.reset_counters()
+    second = run_sync(cfg, opts)
+    assert second["requests"]["backfills"] == first["requests"]["backfills"]
+    assert_matches_truth(opts, sim.truth())
+
+
+def test_filtered_listing_only_marks_inside_its_filter(make_sim, settings_for, duckdb_opts):
+    sim = make_sim()
+    opts = duckdb_opts()
+    run_sync(settings_for(sim), opts)
+    ids = sorted(sim.truth().connections)[:3]
+    # ids without the dg_ prefix are accepted and stored with it
+    narrowed = settings_for(sim, connection_ids=[ids[0].removeprefix("dg_"), ids[1]])
+    sim.delete_connection(ids[1])
+    sim.delete_connection(ids[2])  # outside the filter: not seen, not marked
+    run_sync(narrowed, opts)
+    rows = dict(query(opts, "SELECT id, deleted_in_source_at IS NOT NULL FROM {t}connections"))
+    assert rows[ids[0]] is False and rows[ids[1]] is True and rows[ids[2]] is False
+    assert len(rows) == 40
+
+
+def test_schema_info_comes_from_the_by_id_endpoint_once(make_sim, settings_for, duckdb_opts):
+    sim = make_sim(connections=12)
+    cfg, opts = settings_for(sim, fetch_schema_info=True), duckdb_opts()
+    run_sync(cfg, opts)
+    assert sim.count("get") == 12
+    with_info = query(opts, "SELECT count(*) FROM {t}datasets WHERE schema_info__schema_id IS NOT NULL")[0][0]
+    assert with_info == len(sim.truth().datasets)
+    sim.reset_counters()
+    run_sync(cfg, opts)
+    assert sim.count("get") == 0
+    again = query(opts, "SELECT count(*) FROM {t}datasets WHERE schema_info__schema_id IS NOT NULL")[0][0]
+    assert again == with_info
