@@ -95,8 +95,11 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             print(f"cja-sync simulate: cannot listen on {args.host}:{port}: {e}", file=sys.stderr)
             return 2
-        print(f"base_url={sim.base_url} token_url={sim.token_url} client_id={cfg.client_id} "
-              f"client_secret={cfg.client_secret} org_id={cfg.org_id}", flush=True)
+        print(
+            f"base_url={sim.base_url} token_url={sim.token_url} client_id={cfg.client_id} "
+            f"client_secret={cfg.client_secret} org_id={cfg.org_id}",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
         sim.stop()
