@@ -1,0 +1,62 @@
+"""`cja-sync` for the crash tests: with CJA_TEST_PAUSE=<phase>:<marker file>, the process writes
+the marker and sleeps at a fixed point inside that phase of the data pipeline (never the
+`<name>_runs` logging pipeline), so a test can `kill -9` it there. Without it, plain `cja-sync`.
+
+The pause points are inside dlt, after the phase has done its work and before it commits it:
+- normalize: `LoadStorage.commit_new_load_package` (normalized files written to the new-package
+  folder, the extracted package not yet deleted);
+- load: `Load.complete_package` (every job of the package executed in the warehouse, the package
+  not yet marked loaded in `_dlt_loads` nor moved to `loaded/`).
+Extract needs no hook: the test adds latency in the simulator and kills once list requests arrive.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _pause(marker: str) -> None:
+    Path(marker).write_text(str(os.getpid()))
+    time.sleep(120)
+
+
+def install(phase: str, marker: str) -> None:
+    if phase == "normalize":
+        from dlt.common.storages.load_storage import LoadStorage
+
+        original_commit = LoadStorage.commit_new_load_package
+
+        def commit(self: Any, load_id: str) -> None:
+            schema_names = self.new_packages.load_schema(load_id).name
+            if schema_names == "cja":
+                _pause(marker)
+            original_commit(self, load_id)
+
+        LoadStorage.commit_new_load_package = commit  # type: ignore[method-assign]
+    elif phase == "load":
+        from dlt.load.load import Load
+
+        original_complete = Load.complete_package
+
+        def complete(self: Any, load_id: str, schema: Any, aborted: bool = False) -> None:
+            if schema.name == "cja":
+                _pause(marker)
+            original_complete(self, load_id, schema, aborted)
+
+        Load.complete_package = complete  # type: ignore[method-assign]
+    else:
+        raise SystemExit(f"unknown pause phase {phase!r}")
+
+
+if __name__ == "__main__":
+    pause = os.environ.get("CJA_TEST_PAUSE")
+    if pause:
+        phase, _, marker_path = pause.partition(":")
+        install(phase, marker_path)
+    from pipelines.cli import main
+
+    sys.exit(main(sys.argv[1:]))

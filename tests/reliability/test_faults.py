@@ -1,0 +1,133 @@
+"""Transient faults: the run recovers, and the warehouse equals the simulator's ground truth by key
+with no duplicate key; sync_runs says what happened."""
+
+from __future__ import annotations
+
+import pytest
+
+from cja_source import auth
+from pipelines.sync import run_sync
+
+from ..conftest import query
+from ..truth_compare import assert_matches_truth
+from .conftest import LIMIT, WINDOW, runs
+
+
+def test_429_storm_client_above_server_limit_completes(rsim, rsettings, cli):
+    sim = rsim(rate_limit=(LIMIT, WINDOW), inline_backfills=False)
+    cfg = rsettings(sim, requests_per_window=40, window_seconds=WINDOW, max_attempts=8)
+    opts = cli.opts()
+    summary = run_sync(cfg, opts)
+    assert sim.count(status=429) > 0, sim.counters()
+    assert summary["http_statuses"].get("429", 0) == sim.count(status=429)
+    assert_matches_truth(opts, sim.truth())
+    assert runs(opts) == [("succeeded", None)]
+
+
+def test_client_at_server_limit_sees_no_429(rsim, rsettings, cli):
+    sim = rsim(rate_limit=(LIMIT, WINDOW), inline_backfills=False, connections=20)
+    cfg = rsettings(sim, requests_per_window=LIMIT, window_seconds=WINDOW)
+    opts = cli.opts()
+    run_sync(cfg, opts)
+    assert sim.count() > 2 * LIMIT  # the limit was actually exercised
+    assert sim.count(status=429) == 0, sim.counters()
+    assert_matches_truth(opts, sim.truth())
+
+
+def test_5xx_bursts_and_slow_responses_complete(rsim, rsettings, cli):
+    sim = rsim(inline_backfills=False)
+    sim.faults.set(error_rate=0.2, slow_rate=0.1, slow_seconds=0.6)
+    cfg = rsettings(sim, request_timeout=0.25, max_attempts=8, page_size=20)
+    opts = cli.opts()
+    summary = run_sync(cfg, opts)
+    statuses = summary["http_statuses"]
+    assert sum(statuses.get(s, 0) for s in ("500", "502", "503", "504")) > 0, statuses
+    assert statuses.get("timeout", 0) > 0, statuses
+    sim.faults.reset()
+    assert_matches_truth(opts, sim.truth())
+    assert runs(opts) == [("succeeded", None)]
+    # the run's request counts are recorded, every attempt included
+    recorded = query(opts, "SELECT requests_list, requests_backfills FROM {t}sync_runs")[0]
+    assert recorded == (summary["requests"]["list"], summary["requests"]["backfills"])
+
+
+@pytest.mark.parametrize("renew", ["before_expiry", "after_401"])
+def test_token_expiring_mid_run_is_renewed(rsim, rsettings, cli, monkeypatch, renew):
+    sim = rsim(token_ttl=1, latency_ms=(40, 60), inline_backfills=False)
+    if renew == "after_401":  # the client keeps its token past expiry: only the 401 tells it
+        monkeypatch.setattr(auth, "RENEW_BEFORE_SECONDS", -60.0)
+    cfg = rsettings(sim, max_concurrency=2)
+    opts = cli.opts()
+    summary = run_sync(cfg, opts)
+    assert summary["duration_seconds"] > 2.0  # the run outlasted two 1 s tokens
+    assert sim.count("token", 200) >= 2, sim.counters()
+    if renew == "after_401":
+        assert sim.count(status=401) > 0, sim.counters()
+    else:
+        assert sim.count(status=401) == 0, sim.counters()
+    assert_matches_truth(opts, sim.truth())
+    assert runs(opts) == [("succeeded", None)]
+
+
+def test_malformed_json_page_is_retried(rsim, rsettings, cli):
+    sim = rsim()
+    sim.faults.set(malformed_next=2)
+    opts = cli.opts()
+    run_sync(rsettings(sim), opts)
+    assert sim.faults.malformed_next == 0
+    assert_matches_truth(opts, sim.truth())
+
+
+def test_items_inserted_ahead_of_the_reader_are_neither_missed_nor_duplicated(rsim, rsettings, cli):
+    sim = rsim()
+    before = set(sim.truth().connections)
+    sim.faults.set(drift_next=True)  # on the second page, a connection sorting first appears
+    opts = cli.opts()
+    run_sync(rsettings(sim), opts)
+    assert not sim.faults.drift_next
+    inserted = set(sim.truth().connections) - before
+    assert len(inserted) == 1
+    assert_matches_truth(opts, sim.truth())  # also fails on any duplicate key
+    (cid,) = inserted
+    assert query(opts, f"SELECT count(*) FROM {{t}}connections WHERE id = '{cid}'") == [(1,)]
+
+
+def test_new_fields_and_changed_types_between_runs(rsim, rsettings, cli):
+    from ..conftest import table_exists  # noqa: F401 - imported for symmetry with other suites
+
+    sim = rsim()
+    cfg, opts = rsettings(sim), cli.opts()
+    run_sync(cfg, opts)
+    first = dict(query(opts, "SELECT id, case_sensitive FROM {t}connections"))
+
+    sim.faults.set(extra_fields={"adobeNewFlag": True, "adobeNewInfo": {"tier": "gold", "level": 3}})
+    run_sync(cfg, opts)
+    assert_matches_truth(opts, sim.truth())
+    cols = {
+        c
+        for (c,) in query(
+            opts, "SELECT column_name FROM information_schema.columns WHERE table_name = 'connections'"
+        )
+    }
+    assert {"adobe_new_flag", "adobe_new_info__tier", "adobe_new_info__level"} <= cols, cols
+    assert query(opts, "SELECT DISTINCT adobe_new_info__tier FROM {t}connections") == [("gold",)]
+
+    # a bool that becomes a string, an int that becomes an object
+    sim.faults.set(type_changes={"caseSensitive": "sometimes", "numDailyEvents": {"value": 10}})
+    run_sync(cfg, opts)
+    assert_matches_truth(opts, sim.truth())
+    cols = {
+        c
+        for (c,) in query(
+            opts, "SELECT column_name FROM information_schema.columns WHERE table_name = 'connections'"
+        )
+    }
+    assert "case_sensitive__v_text" in cols, cols  # dlt's variant column for the new type
+    assert query(opts, "SELECT DISTINCT case_sensitive__v_text FROM {t}connections") == [("sometimes",)]
+
+    # Adobe goes back: the original column is written again, nothing was lost on the way
+    sim.faults.reset()
+    run_sync(cfg, opts)
+    assert_matches_truth(opts, sim.truth())
+    assert dict(query(opts, "SELECT id, case_sensitive FROM {t}connections")) == first
+    assert [s for s, _ in runs(opts)] == ["succeeded"] * 4
