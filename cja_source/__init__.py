@@ -18,7 +18,7 @@ import dlt
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
-from . import settings
+from . import history, settings
 from .backfill_plan import Plan, plan_pair
 from .client import CJAClient, ClientConfig
 from .config import CJASettings
@@ -306,9 +306,15 @@ def cja_source(
             if isinstance(t, dict) and t.get("id")
         ]
 
+    @dlt.transformer(data_from=connection_listing, **history.resource_hints(cfg))
+    def connections_history(page: ListingPage) -> TDataItems:
+        """One row per version of a connection's configuration (scd2; see cja_source/history.py)."""
+        yield history.history_rows(page.items, org_id)
+
     return [
         connection_listing,
         connections,
+        connections_history,
         datasets,
         backfills,
         connection_validation_errors,

@@ -25,6 +25,7 @@ VIEWS = (
     "stale_datasets",
     "connection_health",
     "org_health_summary",
+    "connection_changes",
 )
 # What the views read. A table or column dlt has not created yet (no validation error ever seen, a
 # field the API never returned) is replaced by typed NULLs, so the views exist from the first sync.
@@ -60,6 +61,31 @@ NEEDED: dict[str, dict[str, str]] = {
     },
     "connection_validation_errors": {"connection_id": "TEXT", "org_id": "TEXT", "error_code": "TEXT"},
     "sync_runs": {"org_id": "TEXT", "status": "TEXT", "finished_at": "TIMESTAMPTZ"},
+    # connection_changes (cja_source/history.py)
+    "connections_history": {
+        "org_id": "TEXT",
+        "connection_id": "TEXT",
+        "name": "TEXT",
+        "description": "TEXT",
+        "owner_id": "TEXT",
+        "owner_type": "TEXT",
+        "owner_name": "TEXT",
+        "sandbox_id": "TEXT",
+        "sandbox_name": "TEXT",
+        "data_retention_months": "BIGINT",
+        "is_disabled": "BOOLEAN",
+        "case_sensitive": "BOOLEAN",
+        "backfill_enabled": "BOOLEAN",
+        "float_precision": "BIGINT",
+        "primary_id_type": "TEXT",
+        "configured_containers": "TEXT",
+        "data_set_settings": "TEXT",
+        "source_modified_at": "TIMESTAMPTZ",
+        "source_modified_by": "TEXT",
+        "source_modified_by_name": "TEXT",
+        "valid_from": "TIMESTAMPTZ",
+        "valid_to": "TIMESTAMPTZ",
+    },
 }
 
 
