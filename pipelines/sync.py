@@ -22,7 +22,7 @@ from cja_source.config import CJASettings
 from cja_source.errors import CJAError, ConfigurationError
 
 from .views import create_views
-from .warehouse import pipeline_lock, read_snapshot, reconcile
+from .warehouse import existing_tables, pipeline_lock, read_snapshot, reconcile
 
 logger = logging.getLogger("cja_sync")
 
@@ -119,6 +119,7 @@ def _run_locked(
     progress = _Progress(client, stats) if opts.progress else None
     try:
         _finish_pending(pipeline, fmt)
+        _close_abandoned_runs(pipeline)
         snapshot = read_snapshot(pipeline)
         summary["first_sync"] = snapshot.empty
         _log_run(pipeline, _run_row(summary, started), fmt)
@@ -188,15 +189,41 @@ def _run_row(summary: dict[str, Any], started: datetime) -> dict[str, Any]:
     return row
 
 
-def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> None:
-    """Record the run through a pipeline of its own: the data pipeline may hold a failed run's
-    package, which must never be loaded as a side effect of logging the failure."""
-    runs = dlt.pipeline(
+def _runs_pipeline(pipeline: dlt.Pipeline) -> dlt.Pipeline:
+    return dlt.pipeline(
         pipeline_name=f"{pipeline.pipeline_name}_runs",
         destination=pipeline.destination,
         dataset_name=pipeline.dataset_name,
         pipelines_dir=pipeline.pipelines_dir,
     )
+
+
+INTERRUPTED = "interrupted: the process ended before it could record a result (killed or crashed)"
+
+
+def _close_abandoned_runs(pipeline: dlt.Pipeline) -> None:
+    """A `running` row seen while we hold the pipeline lock belongs to a run that died without
+    recording its end (kill -9, power loss): record it as failed rather than running forever."""
+    runs = _runs_pipeline(pipeline)
+    if not runs.default_schema_name:
+        return
+    try:
+        with runs.sql_client() as sql:
+            if "sync_runs" not in existing_tables(sql):
+                return
+            sql.execute_sql(
+                f"UPDATE {sql.make_qualified_table_name('sync_runs')} SET status = 'failed', error = %s "
+                "WHERE status = 'running'",
+                INTERRUPTED,
+            )
+    except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop the sync itself
+        logger.warning("could not close interrupted runs in sync_runs (%s)", type(exc).__name__)
+
+
+def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> None:
+    """Record the run through a pipeline of its own: the data pipeline may hold a failed run's
+    package, which must never be loaded as a side effect of logging the failure."""
+    runs = _runs_pipeline(pipeline)
     runs.run(
         [row],
         table_name="sync_runs",

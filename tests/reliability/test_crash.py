@@ -1,0 +1,97 @@
+"""`kill -9` inside each phase of a run, and two runs at once: the next run completes and the
+warehouse is exact; sync_runs tells what happened to the killed run.
+
+How each phase is hit reliably: `cja-sync run` runs as a subprocess (hooked_cli.py) against a
+simulator in this process. Extract: the simulator answers slowly and the test kills once the
+listing has been asked for. Normalize and load: hooked_cli.py pauses at a fixed point inside dlt's
+phase (see its docstring) after writing a marker file; the test kills when the marker appears.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.sync import run_sync
+
+from ..truth_compare import assert_matches_truth
+from .conftest import runs, settings_values
+
+
+def _wait(predicate, proc, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"the run ended (exit {proc.returncode}) before the kill: {err[-2000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("the run never reached the phase to kill")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("phase", ["extract", "normalize", "load"])
+def test_kill_9_then_next_run_is_exact(rsim, rsettings, cli, tmp_path: Path, phase: str):
+    sim = rsim(inline_backfills=False)
+    values = settings_values(sim)
+    opts = cli.opts()
+    # a first good run, so the killed run is an incremental one over existing tables
+    run_sync(rsettings(sim), opts)
+    sim.add_connection()
+    cid = sim.connection_ids()[0]
+    sim.delete_connection(cid)
+    bid = next(b for b in sim.truth().backfills if sim.truth().backfills[b]["status"] != "COMPLETED")
+    sim.set_backfill_status(bid, "COMPLETED")
+
+    marker = tmp_path / f"paused-in-{phase}"
+    if phase == "extract":
+        sim.faults.set(latency_ms=(150, 150))
+        sim.reset_counters()
+        proc = cli.spawn(values)
+        _wait(lambda: sim.count("list") >= 1, proc)
+        time.sleep(0.2)
+    else:
+        proc = cli.spawn(values, CJA_TEST_PAUSE=f"{phase}:{marker}")
+        _wait(marker.exists, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    code, _, _ = cli.collect(proc)
+    assert code == -signal.SIGKILL
+
+    sim.faults.reset()
+    summary = run_sync(rsettings(sim), opts)
+    assert summary["status"] == "succeeded"
+    assert_matches_truth(opts, sim.truth())
+    # the killed run is recorded as failed (interrupted), not left 'running' forever
+    statuses = runs(opts)
+    assert [s for s, _ in statuses] == ["succeeded", "failed", "succeeded"], statuses
+    assert "interrupted" in statuses[1][1]
+    # and a run after that one is still exact and asks for no backfill list
+    sim.reset_counters()
+    run_sync(rsettings(sim), opts)
+    assert sim.count("backfills") == 0, sim.counters()
+    assert_matches_truth(opts, sim.truth())
+
+
+def test_two_runs_at_once_second_exits_with_a_message(rsim, rsettings, cli):
+    sim = rsim(inline_backfills=False)
+    values = settings_values(sim)
+    sim.faults.set(latency_ms=(100, 100))
+    first = cli.spawn(values)
+    _wait(lambda: sim.count("list") >= 1, first)
+
+    code, out, err = cli.run(values)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "another cja-sync run is using pipeline 'cja'" in lines[0], err
+    assert "Traceback" not in err
+
+    code, _, err = cli.collect(first)
+    assert code == 0, err
+    opts = cli.opts()
+    sim.faults.reset()
+    assert_matches_truth(opts, sim.truth())
+    assert runs(opts) == [("succeeded", None)]  # the refused run touched nothing
