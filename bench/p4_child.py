@@ -1,0 +1,222 @@
+"""P4 worker, run in a child process so its peak RSS can be read on its own.
+
+    p4_child.py sync  --sim-line "<simulator first line>" --workdir DIR [--inline on|off] [--concurrency N]
+    p4_child.py floor --sim-line "<simulator first line>" --workdir DIR [--inline on|off] [--concurrency N]
+
+`sync`: one first full sync through pipelines.sync.run_sync (dlt, DuckDB, parquet loader files).
+`floor`: the same pages fetched with plain `requests` + orjson, the same rows (connections,
+datasets, backfills) turned into Arrow tables and inserted into DuckDB. No dlt.
+The last stdout line is one JSON object with the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+
+
+def parse_sim_line(line: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in line.split() if "=" in part)
+
+
+def settings(sim: dict[str, str], inline: bool, concurrency: int) -> Any:
+    from cja_source.config import load_settings
+
+    return load_settings(
+        {
+            "base_url": sim["base_url"],
+            "token_url": sim["token_url"],
+            "page_size": 1000,
+            "requests_per_window": 1_000_000,  # the simulator enforces no limit in P4
+            "window_seconds": 1,
+            "max_concurrency": concurrency,
+            "backfills": "auto",
+            "credentials": {
+                "client_id": sim["client_id"],
+                "client_secret": sim["client_secret"],
+                "org_id": sim["org_id"],
+            },
+        }
+    )
+
+
+def run_sync_child(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
+    import dlt
+
+    from pipelines.sync import RunOptions, run_sync
+
+    cfg = settings(sim, inline, concurrency)
+    opts = RunOptions(
+        duckdb_path=str(workdir / "p4_sync.duckdb"),
+        pipelines_dir=str(workdir / "pipelines"),
+        pipeline_name="bench_p4",
+    )
+    t0 = time.monotonic()
+    summary = run_sync(cfg, opts)
+    wall = time.monotonic() - t0
+    steps = {}
+    p = dlt.attach(pipeline_name="bench_p4", pipelines_dir=opts.pipelines_dir)
+    trace = p.last_trace
+    if trace is not None:
+        for s in trace.steps:
+            if s.started_at and s.finished_at:
+                steps[s.step] = round((s.finished_at - s.started_at).total_seconds(), 2)
+    return {
+        "wall_seconds": round(wall, 2),
+        "steps": steps,
+        "requests": summary.get("requests"),
+        "rows": summary.get("rows"),
+        "statuses": summary.get("http_statuses"),
+    }
+
+
+def _jsonish(v: Any) -> Any:
+    import orjson
+
+    return orjson.dumps(v).decode() if isinstance(v, (dict, list)) else v
+
+
+def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
+    import duckdb
+    import orjson
+    import pyarrow as pa
+    import requests
+
+    from cja_source.listing import listing_params
+
+    cfg = settings(sim, inline, concurrency)
+    t0 = time.monotonic()
+    s = requests.Session()
+    tok = s.post(
+        sim["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sim["client_id"],
+            "client_secret": sim["client_secret"],
+            "scope": cfg.credentials.scopes,
+        },
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {tok}", "x-api-key": sim["client_id"], "x-gw-ims-org-id": sim["org_id"]}
+    params = listing_params(cfg)[0]
+    if not inline:  # the sync asks for granularBackfills in auto mode; a server without them ignores it
+        pass
+    fetch_s = parse_s = 0.0
+    conns: list[dict[str, Any]] = []
+    page, pages = 0, 1
+    while page < pages:
+        a = time.monotonic()
+        r = s.get(sim["base_url"] + "/data/connections", params={**params, "limit": 1000, "page": page}, headers=headers)
+        b = time.monotonic()
+        body = orjson.loads(r.content)
+        parse_s += time.monotonic() - b
+        fetch_s += b - a
+        pages = int(body.get("totalPages") or 0)
+        conns.extend(body["content"])
+        page += 1
+    list_bytes = len(r.content)
+    del r, body
+    conn_rows, ds_rows, bf_rows, need = [], [], [], []
+    a = time.monotonic()
+    for c in conns:
+        cid = c["id"]
+        for d in c.get("dataSets") or ():
+            inl = d.pop("backfills", None)
+            total = (d.get("backfillSummary") or {}).get("total", 0)
+            if isinstance(inl, list) and len(inl) == total:
+                for bf in inl:
+                    bf["connectionId"] = cid
+                    bf_rows.append(bf)
+            elif total:
+                need.append((cid, d["dataSetId"]))
+            ds_rows.append({k: _jsonish(v) for k, v in d.items()} | {"connectionId": cid})
+        c.pop("dataSets", None)
+        conn_rows.append({k: _jsonish(v) for k, v in c.items()})
+    shape_s = time.monotonic() - a
+    del conns
+    bf_fetch = time.monotonic()
+    if need:
+        def one(pair: tuple[str, str]) -> list[dict[str, Any]]:
+            cid, dsid = pair
+            out: list[dict[str, Any]] = []
+            pg, tp = 0, 1
+            while pg < tp:
+                rr = s.get(
+                    f"{sim['base_url']}/data/connections/{cid}/datasets/{dsid}/backfills",
+                    params={"sortProperty": "createdDate", "sortDirection": "ASC", "limit": 1000, "page": pg},
+                    headers=headers,
+                )
+                bb = orjson.loads(rr.content)
+                tp = int(bb.get("totalPages") or 0)
+                for bf in bb["content"]:
+                    bf["connectionId"] = cid
+                    out.append(bf)
+                pg += 1
+            return out
+
+        with ThreadPoolExecutor(concurrency) as ex:
+            for rows in ex.map(one, need):
+                bf_rows.extend(rows)
+    bf_fetch_s = time.monotonic() - bf_fetch
+    a = time.monotonic()
+    tables = {
+        "connections": pa.Table.from_pylist(conn_rows),
+        "datasets": pa.Table.from_pylist(ds_rows),
+        "backfills": pa.Table.from_pylist(bf_rows),
+    }
+    arrow_s = time.monotonic() - a
+    del conn_rows, ds_rows, bf_rows
+    a = time.monotonic()
+    con = duckdb.connect(str(workdir / "p4_floor.duckdb"))
+    counts = {}
+    for name, tbl in tables.items():
+        con.register("t", tbl)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM t")
+        con.unregister("t")
+        counts[name] = tbl.num_rows
+    con.close()
+    insert_s = time.monotonic() - a
+    return {
+        "wall_seconds": round(time.monotonic() - t0, 2),
+        "steps": {
+            "list_fetch_incl_render": round(fetch_s, 2),
+            "list_json_parse": round(parse_s, 2),
+            "shape_rows": round(shape_s, 2),
+            "backfill_calls": round(bf_fetch_s, 2),
+            "to_arrow": round(arrow_s, 2),
+            "duckdb_insert": round(insert_s, 2),
+        },
+        "list_pages": pages,
+        "list_page_mb": round(list_bytes / 1e6, 1),
+        "backfill_calls": len(need),
+        "rows": counts,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=("sync", "floor"))
+    ap.add_argument("--sim-line", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--inline", default="on")
+    ap.add_argument("--concurrency", type=int, default=8)
+    a = ap.parse_args()
+    sim = parse_sim_line(a.sim_line)
+    wd = Path(a.workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    fn = run_sync_child if a.mode == "sync" else run_floor
+    out = fn(sim, wd, a.inline == "on", a.concurrency)
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.exit(main())
