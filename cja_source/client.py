@@ -156,7 +156,10 @@ class CJAClient:
             except requests.ConnectionError as exc:
                 self._count("token", "connection_error")
                 raise _Retryable(
-                    ServiceUnavailableError(f"cannot reach Adobe IMS at {url} ({_reason(exc)})")
+                    ServiceUnavailableError(
+                        f"cannot reach Adobe IMS at {url} ({_reason(exc)}); "
+                        "check sources.cja.token_url and the network or proxy"
+                    )
                 ) from None
             self._count("token", str(response.status_code))
             if response.status_code in RETRY_STATUSES:
@@ -199,7 +202,10 @@ class CJAClient:
             except requests.ConnectionError as exc:
                 self._count(endpoint, "connection_error")
                 raise _Retryable(
-                    ServiceUnavailableError(f"cannot reach the CJA API at {self.base_url} ({_reason(exc)})")
+                    ServiceUnavailableError(
+                        f"cannot reach the CJA API at {self.base_url} ({_reason(exc)}); "
+                        "check sources.cja.base_url and the network or proxy"
+                    )
                 ) from None
             status = response.status_code
             self._count(endpoint, str(status))

@@ -105,6 +105,8 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> di
         q = sql.make_qualified_table_name
         conns, dsets = q("connections"), q("datasets")
         present = existing_tables(sql)
+        if "connections" not in present:  # nothing stored yet (an accepted empty first listing)
+            return changes
 
         def run(name: str, statement: str, *args: Any) -> None:
             result = sql.execute_sql(statement, *args)
