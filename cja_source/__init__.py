@@ -93,12 +93,15 @@ def cja_source(
     page_size = int(cfg.page_size)
     pool = ThreadPoolExecutor(max_workers=int(cfg.max_concurrency), thread_name_prefix="cja")
     stats = stats if stats is not None else {}  # pairs by plan, read by the runner
+    # Inline lists make a listing page many times larger, and pay off only when most pairs need
+    # their lists: on a first sync or with --full. A re-sync asks the few changed pairs one by one.
+    want_inline = cfg.backfills == "inline" or (cfg.backfills == "auto" and (full or snapshot.empty))
 
     @dlt.resource(name="connection_listing", selected=False)
     def connection_listing() -> Iterator[ListingPage]:
         """Pages of the full connections listing (every list expansion); feeds the tables below."""
         total = 0
-        for page in connection_pages(client, listing_params(cfg), page_size):
+        for page in connection_pages(client, listing_params(cfg, want_inline), page_size):
             total += len(page.items)
             yield page
         if total == 0 and not allow_empty:

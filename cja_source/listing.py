@@ -27,10 +27,10 @@ class ListingPage:
     total_elements: int | None
 
 
-def listing_params(cfg: CJASettings) -> list[dict[str, Any]]:
+def listing_params(cfg: CJASettings, inline_backfills: bool) -> list[dict[str, Any]]:
     """One parameter set per listing call: the API filters by one sandbox name at a time."""
     expansions = list(settings.LIST_EXPANSIONS)
-    if cfg.backfills != "endpoint":
+    if inline_backfills:
         expansions.append(settings.INLINE_BACKFILLS_EXPANSION)
     include_type = [
         name
