@@ -19,6 +19,7 @@ from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
 from . import history, settings
+from .arrow_rows import backfills_table
 from .backfill_plan import Plan, plan_pair
 from .client import CJAClient, ClientConfig
 from .config import CJASettings
@@ -50,6 +51,7 @@ def _hints(**types: str) -> dict[str, dict[str, Any]]:
 
 SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
 DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
+BATCH_ROWS = 50_000
 DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
 
 
@@ -194,6 +196,7 @@ def cja_source(
         """Every backfill of every dataset; asked only for new or changed pairs (or all with --full),
         from the inline lists where complete, else from the backfills endpoint, `max_concurrency` at once."""
         pending: set[Future[list[dict[str, Any]]]] = set()
+        batch: list[dict[str, Any]] = []  # rows go out as one Arrow table per BATCH_ROWS
         for c in page.items:
             cid = with_prefix(c["id"])
             for d in c.get("dataSets") or ():
@@ -203,22 +206,29 @@ def cja_source(
                 plan = plan_pair(cfg.backfills, full, snapshot.pairs.get((cid, dsid)), summary, inline)
                 stats[f"pairs_{plan.value}"] = stats.get(f"pairs_{plan.value}", 0) + 1
                 if plan is Plan.INLINE:
-                    yield backfill_rows(cid, dsid, inline, org_id, now, snapshot.backfills_first_seen)
+                    batch.extend(backfill_rows(cid, dsid, inline, org_id, now, snapshot.backfills_first_seen))
                 elif plan is Plan.FETCH:
                     pending.add(pool.submit(_fetch_backfills, cid, dsid))
                     while len(pending) >= 4 * int(cfg.max_concurrency):
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for f in done:
-                            yield f.result()
+                            batch.extend(f.result())
                 elif plan is Plan.MISSING:
                     raise ConfigurationError(
                         f'backfills = "inline" but the listing carried no backfill list for dataset {dsid} '
                         f'of {cid}; use backfills = "auto"'
                     )
+                # the page stays alive until every table has read it: drop what only we needed
+                d.pop("backfills", None)
+                if len(batch) >= BATCH_ROWS:
+                    yield backfills_table(batch)
+                    batch = []
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
-                yield f.result()
+                batch.extend(f.result())
+        if batch:
+            yield backfills_table(batch)
 
     def _fetch_backfills(cid: str, dsid: str) -> list[dict[str, Any]]:
         path = settings.ENDPOINTS["backfills"].format(connection_id=cid, data_set_id=dsid)
