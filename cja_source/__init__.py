@@ -103,7 +103,7 @@ def cja_source(
     def connection_listing() -> Iterator[ListingPage]:
         """Pages of the full connections listing (every list expansion); feeds the tables below."""
         total = 0
-        for page in connection_pages(client, listing_params(cfg, want_inline), page_size):
+        for page in connection_pages(client, listing_params(cfg, want_inline), page_size, want_inline):
             total += len(page.items)
             yield page
         if total == 0 and not allow_empty:

@@ -233,7 +233,12 @@ class CJAClient:
         return self._with_retries(attempt)
 
     def paginate(
-        self, endpoint: str, path: str, params: dict[str, Any], page_size: int
+        self,
+        endpoint: str,
+        path: str,
+        params: dict[str, Any],
+        page_size: int,
+        next_limit: Callable[[list[dict[str, Any]], int], int] | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
         """Yield (items, page body without content) for every page; a timed-out page is asked
         again at half the size, since the gateway cuts every request at 60 s."""
@@ -253,7 +258,11 @@ class CJAClient:
             if not isinstance(body, dict) or not isinstance(body.get("content", []), list):
                 raise MalformedResponseError(f"CJA API answered a page without a content list at {path}")
             items = cursor.take(body)
-            yield items, {k: v for k, v in body.items() if k != "content"}
+            meta = {k: v for k, v in body.items() if k != "content"}
+            del body  # the page's items are all we keep
+            if next_limit is not None and cursor.has_next_page:
+                cursor.resize(max(1, min(page_size, next_limit(items, cursor.limit))))
+            yield items, meta
 
     def close(self) -> None:
         self.session.close()

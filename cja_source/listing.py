@@ -16,6 +16,21 @@ logger = logging.getLogger("cja_source")
 
 # Passes over the listing when items moved while we paged (each pass only adds unseen items).
 MAX_LISTING_PASSES = 3
+# With inline backfill lists a page of 1,000 connections of 100 datasets is ~165 MB of JSON and
+# over 1 GB parsed: start small and size the next pages to about this many nested items.
+INLINE_FIRST_PAGE = 100
+INLINE_ITEMS_PER_PAGE = 60_000
+
+
+def _inline_limit(items: list[dict[str, Any]], limit: int) -> int:
+    nested = sum(
+        1 + len(d.get("backfills") or ())
+        for c in items
+        for d in c.get("dataSets") or ()
+        if isinstance(d, dict)
+    )
+    per_connection = max(1.0, nested / max(1, len(items)))
+    return max(settings.MIN_PAGE_SIZE, int(INLINE_ITEMS_PER_PAGE / per_connection))
 
 
 @dataclass
@@ -56,7 +71,7 @@ def listing_params(cfg: CJASettings, inline_backfills: bool) -> list[dict[str, A
 
 
 def connection_pages(
-    client: CJAClient, param_sets: list[dict[str, Any]], page_size: int
+    client: CJAClient, param_sets: list[dict[str, Any]], page_size: int, inline_backfills: bool = False
 ) -> Iterator[ListingPage]:
     """Every connection once. Paging is by page number, so an item inserted ahead of the reader
     pushes the next one onto a page already read (a repeat, dropped here), and an item removed
@@ -68,7 +83,14 @@ def connection_pages(
         in_this_set: set[str] = set()
         for _pass in range(MAX_LISTING_PASSES):
             expected = 0
-            for items, meta in client.paginate("list", path, params, page_size):
+            pages = (
+                client.paginate(
+                    "list", path, params, min(page_size, INLINE_FIRST_PAGE), next_limit=_inline_limit
+                )
+                if inline_backfills
+                else client.paginate("list", path, params, page_size)
+            )
+            for items, meta in pages:
                 total = meta.get("totalElements")
                 if isinstance(total, int):
                     expected = total

@@ -45,10 +45,17 @@ class CJAPagePaginator(BasePaginator):
         """Ask the current offset again with half the page size; False when already at the floor."""
         if self.limit <= min_limit:
             return False
-        offset = self.page * self.limit + self.skip
-        self.limit = max(min_limit, self.limit // 2)
-        self.page, self.skip = divmod(offset, self.limit)
+        self.resize(max(min_limit, self.limit // 2))
         return True
+
+    def resize(self, limit: int) -> None:
+        """Go on from the same item with another page size. Pages are numbered in units of the
+        limit, so the next page may start before the offset: `skip` drops the repeated items."""
+        if limit == self.limit:
+            return
+        offset = self.page * self.limit + self.skip
+        self.limit = limit
+        self.page, self.skip = divmod(offset, self.limit)
 
     def take(self, body: Any) -> list[Any]:
         """Items of this page (after any realignment skip) and move the cursor on."""
