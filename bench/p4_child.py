@@ -105,7 +105,7 @@ def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int
         },
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {tok}", "x-api-key": sim["client_id"], "x-gw-ims-org-id": sim["org_id"]}
-    params = listing_params(cfg)[0]
+    params = listing_params(cfg, inline)[0]
     if not inline:  # the sync asks for granularBackfills in auto mode; a server without them ignores it
         pass
     fetch_s = parse_s = 0.0

@@ -16,6 +16,7 @@ from typing import Any
 import dlt
 from dlt.common.destination.reference import Destination
 from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from cja_source import cja_source, make_client
 from cja_source.client import CJAClient
@@ -74,7 +75,14 @@ def make_pipeline(opts: RunOptions) -> dlt.Pipeline:
                 "cannot tell a catalog from a schema of the same name: choose another --duckdb-path or "
                 "--dataset-name"
             )
-        destination: Any = dlt.destinations.duckdb(str(path.resolve()))
+        # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh
+        # file takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS,
+        # spilling to disk beside the file if a merge needs more.
+        credentials = DuckDbCredentials(
+            str(path.resolve()),
+            global_config={"memory_limit": os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB")},
+        )
+        destination: Any = dlt.destinations.duckdb(credentials)
     else:
         try:
             destination = Destination.from_reference(opts.destination)
