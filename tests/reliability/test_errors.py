@@ -115,6 +115,16 @@ def test_failure_after_good_runs_leaves_tables_unchanged(rsim, rsettings, cli):
     assert snapshot(opts) == before
 
 
+def test_rate_limit_that_never_clears(rsim, cli):
+    sim = rsim(rate_limit=(1, 60.0))  # one request a minute: retries cannot outlast it
+    code, _, err = cli.run(settings_values(sim, max_attempts=2, window_seconds=0.05))
+    assert code == 1
+    line = _one_line(err)
+    assert "429" in line and "lower sources.cja.requests_per_window" in line, line
+    assert data_tables(cli.opts()) == set()
+    assert runs(cli.opts())[0][0] == "failed"
+
+
 # ----------------------------------------------------------------- bad settings: exit 2
 
 
