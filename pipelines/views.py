@@ -25,8 +25,11 @@ VIEWS = (
     "stale_datasets",
     "connection_health",
     "org_health_summary",
-    "connection_changes",
 )
+# Not health views: connection_changes reads connections_history (cja_source/history.py). Created and
+# checked with the health views, but kept out of VIEWS, which lists the views of one sync's health.
+CHANGE_VIEWS = ("connection_changes",)
+ALL_VIEWS = VIEWS + CHANGE_VIEWS
 # What the views read. A table or column dlt has not created yet (no validation error ever seen, a
 # field the API never returned) is replaced by typed NULLs, so the views exist from the first sync.
 NEEDED: dict[str, dict[str, str]] = {
@@ -94,7 +97,8 @@ def sql_text(name: str) -> str:
 
 
 def create_views(pipeline: dlt.Pipeline, health: HealthSettings) -> list[str]:
-    """Create or replace the thresholds table and every health view; returns the view names.
+    """Create or replace the thresholds table, every health view and connection_changes; returns the
+    health view names.
     Safe to call after every sync: one transaction, so readers never see a view missing."""
     with pipeline.sql_client() as sql:
         dialect = _dialect(sql)
@@ -102,8 +106,8 @@ def create_views(pipeline: dlt.Pipeline, health: HealthSettings) -> list[str]:
         q = sql.make_qualified_table_name
         statements = [_translate(sql_text(SETTINGS_TABLE), dialect, q, columns)]
         statements.append(f"DELETE FROM {q(SETTINGS_TABLE)}")
-        drops = [f"DROP VIEW IF EXISTS {q(v)}" for v in reversed(VIEWS)]
-        creates = [f"CREATE VIEW {q(v)} AS {_translate(sql_text(v), dialect, q, columns)}" for v in VIEWS]
+        drops = [f"DROP VIEW IF EXISTS {q(v)}" for v in reversed(ALL_VIEWS)]
+        creates = [f"CREATE VIEW {q(v)} AS {_translate(sql_text(v), dialect, q, columns)}" for v in ALL_VIEWS]
         with sql.begin_transaction():
             for statement in statements:
                 sql.execute_sql(statement)
@@ -123,7 +127,7 @@ def views_exist(pipeline: dlt.Pipeline) -> bool:
     """True when the thresholds table and every view can be queried."""
     try:
         with pipeline.sql_client() as sql:
-            for name in (SETTINGS_TABLE, *VIEWS):
+            for name in (SETTINGS_TABLE, *ALL_VIEWS):
                 sql.execute_sql(f"SELECT 1 FROM {sql.make_qualified_table_name(name)} WHERE 1 = 0")
     except Exception:  # noqa: BLE001 - each destination raises its own "no such relation"
         return False
@@ -162,7 +166,7 @@ def _translate(text: str, dialect: str, qualify: Any, columns: dict[str, set[str
     """Parse the shared SQL, point its table names at the dataset and write it in `dialect`."""
     tree = sqlglot.parse_one(text, read=SOURCE_DIALECT)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    ours = {SETTINGS_TABLE, *VIEWS}
+    ours = {SETTINGS_TABLE, *ALL_VIEWS}
 
     def swap(node: exp.Expression) -> exp.Expression:
         if not isinstance(node, exp.Table) or node.db or node.name in ctes:
