@@ -91,7 +91,7 @@ def test_dataset_settings_added_and_deleted_connection(make_sim, settings_for, d
     run_sync(cfg, opts)
     ids = sim.connection_ids()
     added = sim.add_dataset(ids[1], name="brand new events", streaming=True)
-    renamed_ds = sim.dataset_ids(ids[2])[0]
+    untouched = ids[2]
     sim.modify_connection(ids[3], name="A new name", description="line one\nline two")
     sim.delete_connection(ids[0])
     new_conn = sim.add_connection(name="Fresh connection")
@@ -103,7 +103,7 @@ def test_dataset_settings_added_and_deleted_connection(make_sim, settings_for, d
     assert rows[(ids[3], None, "name")][2] == "A new name"
     assert rows[(ids[3], None, "description")][2] == "line one\nline two"
     assert rows[(new_conn, None, "connection")] == ("added", None, "Fresh connection")
-    assert not any(k[0] == ids[2] for k in rows), renamed_ds
+    assert not any(k[0] == untouched for k in rows)
     # the deleted connection's last version is closed; its rows are kept
     closed = "SELECT count(*), count(valid_to) FROM {t}connections_history WHERE connection_id = "
     assert query(opts, closed + f"'{ids[0]}'") == [(1, 1)]
