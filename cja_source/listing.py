@@ -18,8 +18,8 @@ logger = logging.getLogger("cja_source")
 MAX_LISTING_PASSES = 3
 # With inline backfill lists a page of 1,000 connections of 100 datasets is ~165 MB of JSON and
 # over 1 GB parsed: start small and size the next pages to about this many nested items.
-INLINE_FIRST_PAGE = 100
-INLINE_ITEMS_PER_PAGE = 60_000
+INLINE_FIRST_PAGE = 300
+INLINE_ITEMS_PER_PAGE = 150_000
 
 
 def _inline_limit(items: list[dict[str, Any]], limit: int) -> int:
