@@ -104,7 +104,11 @@ def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int
             "scope": cfg.credentials.scopes,
         },
     ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {tok}", "x-api-key": sim["client_id"], "x-gw-ims-org-id": sim["org_id"]}
+    headers = {
+        "Authorization": f"Bearer {tok}",
+        "x-api-key": sim["client_id"],
+        "x-gw-ims-org-id": sim["org_id"],
+    }
     params = listing_params(cfg, inline)[0]
     if not inline:  # the sync asks for granularBackfills in auto mode; a server without them ignores it
         pass
@@ -113,7 +117,11 @@ def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int
     page, pages = 0, 1
     while page < pages:
         a = time.monotonic()
-        r = s.get(sim["base_url"] + "/data/connections", params={**params, "limit": 1000, "page": page}, headers=headers)
+        r = s.get(
+            sim["base_url"] + "/data/connections",
+            params={**params, "limit": 1000, "page": page},
+            headers=headers,
+        )
         b = time.monotonic()
         body = orjson.loads(r.content)
         parse_s += time.monotonic() - b
@@ -143,6 +151,7 @@ def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int
     del conns
     bf_fetch = time.monotonic()
     if need:
+
         def one(pair: tuple[str, str]) -> list[dict[str, Any]]:
             cid, dsid = pair
             out: list[dict[str, Any]] = []

@@ -1,6 +1,6 @@
 """Summarise a py-spy speedscope file: top functions by self and inclusive samples, per process.
 
-    .venv/bin/python bench/profile_summary.py bench/out/p4.speedscope.json [--top 25]
+.venv/bin/python bench/profile_summary.py bench/out/p4.speedscope.json [--top 25]
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--match", default="", help="only stacks containing this substring")
     a = ap.parse_args()
-    doc = json.load(open(a.path))
+    with open(a.path) as fh:
+        doc = json.load(fh)
     frames = doc["shared"]["frames"]
-    names = [f"{f['name']} ({(f.get('file') or '').split('site-packages/')[-1].split('/work/main/')[-1]}:{f.get('line', '')})" for f in frames]
+    names = [f"{f['name']} ({_short(f.get('file'))}:{f.get('line', '')})" for f in frames]
     self_c: collections.Counter[str] = collections.Counter()
     incl: collections.Counter[str] = collections.Counter()
     total = 0
@@ -41,3 +42,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _short(path: str | None) -> str:
+    return (path or "").split("site-packages/")[-1].split("/work/main/")[-1]

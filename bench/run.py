@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import math
 import os
@@ -37,8 +38,14 @@ RESULTS: list[dict[str, Any]] = []
 
 
 def row(rid: str, scenario: str, figure: str, target: str, ok: bool | None, detail: str = "") -> None:
-    r = {"row": rid, "scenario": scenario, "figure": figure, "target": target,
-         "result": "PASS" if ok else ("FAIL" if ok is not None else "n/a"), "detail": detail}
+    r = {
+        "row": rid,
+        "scenario": scenario,
+        "figure": figure,
+        "target": target,
+        "result": "PASS" if ok else ("FAIL" if ok is not None else "n/a"),
+        "detail": detail,
+    }
     RESULTS.append(r)
     print(f"  [{r['result']}] {rid} {scenario}: {figure} (target {target}) {detail}", flush=True)
 
@@ -126,7 +133,9 @@ def endpoint_of(url: str) -> str:
     return "get"
 
 
-def sync(sim: Sim, workdir: Path, name: str, **kw: Any) -> tuple[dict[str, Any], list[tuple[float, float, str, Any]]]:
+def sync(
+    sim: Sim, workdir: Path, name: str, **kw: Any
+) -> tuple[dict[str, Any], list[tuple[float, float, str, Any]]]:
     """One run_sync in this process; returns the summary and every HTTP request the client sent
     as (start, end, endpoint, status), from a wrapper around its requests.Session.send."""
     from cja_source import make_client
@@ -149,7 +158,9 @@ def sync(sim: Sim, workdir: Path, name: str, **kw: Any) -> tuple[dict[str, Any],
 
     client.session.send = send  # type: ignore[method-assign]
     opts = RunOptions(
-        duckdb_path=str(workdir / f"{name}.duckdb"), pipelines_dir=str(workdir / "pipelines"), pipeline_name=name
+        duckdb_path=str(workdir / f"{name}.duckdb"),
+        pipelines_dir=str(workdir / "pipelines"),
+        pipeline_name=name,
     )
     summary = run_sync(cfg, opts, client)
     return summary, log
@@ -195,38 +206,68 @@ def p1_p2(args: argparse.Namespace, workdir: Path, rows: set[str]) -> None:
             target = first_pages if complete_inline else first_pages + pairs_bf
             other = {k: v for k, v in req.items() if k not in ("list", "backfills")}
             if "P1" in rows:
-                row("P1", f"first full sync, {n} conns, {label}",
-                    f"{lb} list+backfills requests (list {req.get('list', 0)}, backfills {req.get('backfills', 0)}); "
+                row(
+                    "P1",
+                    f"first full sync, {n} conns, {label}",
+                    f"{lb} list+backfills requests (list {req.get('list', 0)}, "
+                    f"backfills {req.get('backfills', 0)}); "
                     f"naive {naive}; ratio {naive / max(lb, 1):.1f}x fewer",
-                    f"<= {target} ({'list pages' if complete_inline else f'{first_pages} list pages + {pairs_bf} pairs with backfills'})",
+                    f"<= {target} ("
+                    + (
+                        "list pages"
+                        if complete_inline
+                        else f"{first_pages} list pages + {pairs_bf} pairs with backfills"
+                    )
+                    + ")",
                     lb <= target,
-                    f"[{pairs} pairs; other: {other}; rows {s1['rows'].get('backfills')} backfills]")
+                    f"[{pairs} pairs; other: {other}; rows {s1['rows'].get('backfills')} backfills]",
+                )
             if "P2" not in rows:
                 continue
             s2, _ = sync(sim, workdir, name, backfills=mode)
             r2 = data_requests(s2)
             data2 = sum(v for k, v in r2.items() if k != "token")
             ok = data2 <= list_pages and r2.get("token", 0) <= 1
-            row("P2", f"re-sync, nothing changed, {label}",
+            row(
+                "P2",
+                f"re-sync, nothing changed, {label}",
                 f"{data2} data requests ({r2})",
-                f"<= {list_pages} list + <= 1 token, 0 backfills", ok)
+                f"<= {list_pages} list + <= 1 token, 0 backfills",
+                ok,
+            )
             # change k backfill statuses, each in a different pair
             by_pair: dict[str, str] = {}
             for b in truth["backfills"].values():
                 by_pair.setdefault(f"{b['connectionId']}/{b['dataSetId']}", b["id"])
-            flip = {"COMPLETED": "FAILED", "FAILED": "COMPLETED", "IN_PROGRESS": "COMPLETED", "IN_QUEUE": "IN_PROGRESS"}
+            flip = {
+                "COMPLETED": "FAILED",
+                "FAILED": "COMPLETED",
+                "IN_PROGRESS": "COMPLETED",
+                "IN_QUEUE": "IN_PROGRESS",
+            }
             changed = list(by_pair.items())[:: max(1, len(by_pair) // args.k)][: args.k]
             for _pair, bid in changed:
-                sim.admin("set_backfill_status", {"backfillId": bid, "status": flip[truth["backfills"][bid]["status"]]})
+                sim.admin(
+                    "set_backfill_status",
+                    {"backfillId": bid, "status": flip[truth["backfills"][bid]["status"]]},
+                )
             s3, _ = sync(sim, workdir, name, backfills=mode)
             r3 = data_requests(s3)
             # a re-sync never asks for inline lists: the k changed pairs cost k calls (the issue's target)
             want_bf = args.k
-            ok = r3.get("backfills", 0) == want_bf and r3.get("list", 0) <= list_pages and r3.get("token", 0) <= 1
-            row("P2", f"re-sync, k={args.k} changed pairs, {label}",
+            ok = (
+                r3.get("backfills", 0) == want_bf
+                and r3.get("list", 0) <= list_pages
+                and r3.get("token", 0) <= 1
+            )
+            row(
+                "P2",
+                f"re-sync, k={args.k} changed pairs, {label}",
                 f"{r3.get('backfills', 0)} backfill calls, {r3.get('list', 0)} list ({r3})",
                 f"== {want_bf} backfill calls, <= {list_pages} list",
-                ok, f"[pairs: {s3.get('backfill_pairs')}]")
+                ok,
+                f"[pairs: {s3.get('backfill_pairs')}]",
+            )
         finally:
             sim.stop()
 
@@ -236,13 +277,26 @@ def p1_p2(args: argparse.Namespace, workdir: Path, rows: set[str]) -> None:
 
 def p3(args: argparse.Namespace, workdir: Path) -> None:
     n, W, N = args.p3_connections, 6.0, 12
-    sim = Sim(workdir, connections=n, rate_limit=f"{N}/{W:g}", latency_ms="500-2000",
-              inline_backfills="off", seed=args.seed)
+    sim = Sim(
+        workdir,
+        connections=n,
+        rate_limit=f"{N}/{W:g}",
+        latency_ms="500-2000",
+        inline_backfills="off",
+        seed=args.seed,
+    )
     try:
         sim.admin("reset_counters")
         t0 = time.monotonic()
-        summary, log = sync(sim, workdir, "p3", backfills="auto", requests_per_window=N,
-                            window_seconds=W, max_concurrency=args.p3_concurrency)
+        summary, log = sync(
+            sim,
+            workdir,
+            "p3",
+            backfills="auto",
+            requests_per_window=N,
+            window_seconds=W,
+            max_concurrency=args.p3_concurrency,
+        )
         wall = time.monotonic() - t0
         counters = sim.get("counters")
     finally:
@@ -264,19 +318,27 @@ def p3(args: argparse.Namespace, workdir: Path) -> None:
     peak = max(sum(1 for u in starts if s <= u < s + W) for s in starts)
     rate = (in_phase - 1) / span if span else 0
     ok = server_429 == 0 and share >= 0.9
-    row("P3", f"backfill phase, {n} conns, inline off, 12 req/6 s, 500-2000 ms latency, max_concurrency {args.p3_concurrency}",
-        f"{server_429} x 429 (client saw {client_429}); {in_phase} requests in {span:.1f} s = {share:.0%} of allowed rate "
+    row(
+        "P3",
+        f"backfill phase, {n} conns, inline off, 12 req/6 s, 500-2000 ms latency, "
+        f"max_concurrency {args.p3_concurrency}",
+        f"{server_429} x 429 (client saw {client_429}); {in_phase} requests in {span:.1f} s = "
+        f"{share:.0%} of allowed rate "
         f"(ideal {ideal:.1f} s; raw {rate:.2f}/s vs 2.00/s)",
-        "0 x 429, >= 90 %", ok,
-        f"[peak {peak} starts in any 6 s; whole sync {wall:.1f} s; requests {summary.get('requests')}]")
+        "0 x 429, >= 90 %",
+        ok,
+        f"[peak {peak} starts in any 6 s; whole sync {wall:.1f} s; requests {summary.get('requests')}]",
+    )
 
 
 # ----------------------------------------------------------------------------- P4
 
 
-def _child(cmd: list[str], timeout: float, sample: list[tuple[float, float]] | None = None) -> tuple[dict[str, Any] | None, float, float, str]:
+def _child(
+    cmd: list[str], timeout: float, sample: list[tuple[float, float]] | None = None
+) -> tuple[dict[str, Any] | None, float, float, str]:
     """Run cmd, return (last-line JSON, wall s, peak RSS MB from wait4, stderr tail)."""
-    err = tempfile.TemporaryFile(mode="w+")
+    err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read back after the child exits
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
     out_lines: list[str] = []
@@ -317,18 +379,42 @@ def _child(cmd: list[str], timeout: float, sample: list[tuple[float, float]] | N
 def p4(args: argparse.Namespace, workdir: Path) -> None:
     n, d = args.p4_connections, args.p4_datasets
     t0 = time.monotonic()
-    sim = Sim(workdir, connections=n, datasets_per_connection=d, rate_limit="off",
-              inline_backfills=args.p4_inline, seed=args.seed)
-    print(f"  P4 simulator up in {time.monotonic() - t0:.0f} s ({sim.info.get('generate_seconds')} s generating), "
-          f"RSS {_rss_mb(sim.proc.pid):.0f} MB", flush=True)
+    sim = Sim(
+        workdir,
+        connections=n,
+        datasets_per_connection=d,
+        rate_limit="off",
+        inline_backfills=args.p4_inline,
+        seed=args.seed,
+    )
+    print(
+        f"  P4 simulator up in {time.monotonic() - t0:.0f} s "
+        f"({sim.info.get('generate_seconds')} s generating), "
+        f"RSS {_rss_mb(sim.proc.pid):.0f} MB",
+        flush=True,
+    )
     try:
-        common = ["--sim-line", sim.line, "--inline", args.p4_inline, "--concurrency", str(args.p4_concurrency)]
-        floor, fwall, frss, ferr = _child([PY, str(HERE / "p4_child.py"), "floor", "--workdir", str(workdir / "p4f"), *common], args.p4_timeout)
+        common = [
+            "--sim-line",
+            sim.line,
+            "--inline",
+            args.p4_inline,
+            "--concurrency",
+            str(args.p4_concurrency),
+        ]
+        floor, fwall, frss, ferr = _child(
+            [PY, str(HERE / "p4_child.py"), "floor", "--workdir", str(workdir / "p4f"), *common],
+            args.p4_timeout,
+        )
         print(f"  P4 floor: {fwall:.1f} s, peak RSS {frss:.0f} MB, {json.dumps(floor)}", flush=True)
         if floor is None:
             print(ferr, flush=True)
         samples: list[tuple[float, float]] = []
-        res, wall, rss, err = _child([PY, str(HERE / "p4_child.py"), "sync", "--workdir", str(workdir / "p4s"), *common], args.p4_timeout, samples)
+        res, wall, rss, err = _child(
+            [PY, str(HERE / "p4_child.py"), "sync", "--workdir", str(workdir / "p4s"), *common],
+            args.p4_timeout,
+            samples,
+        )
         print(f"  P4 sync: {wall:.1f} s, peak RSS {rss:.0f} MB, {json.dumps(res)}", flush=True)
         if res is None:
             print(err, flush=True)
@@ -336,9 +422,24 @@ def p4(args: argparse.Namespace, workdir: Path) -> None:
         print(f"  P4 sync RSS timeline (s:MB): {timeline}", flush=True)
         if args.profile:
             prof = workdir / "p4.speedscope.json"
-            cmd = [str(Path(PY).parent / "py-spy"), "record", "--format", "speedscope", "--rate", "25",
-                   "--subprocesses", "-o", str(prof), "--", PY, str(HERE / "p4_child.py"), "sync",
-                   "--workdir", str(workdir / "p4p"), *common]
+            cmd = [
+                str(Path(PY).parent / "py-spy"),
+                "record",
+                "--format",
+                "speedscope",
+                "--rate",
+                "25",
+                "--subprocesses",
+                "-o",
+                str(prof),
+                "--",
+                PY,
+                str(HERE / "p4_child.py"),
+                "sync",
+                "--workdir",
+                str(workdir / "p4p"),
+                *common,
+            ]
             _pres, pwall, _prss, perr = _child(cmd, args.p4_timeout * 1.5)
             keep = HERE / "out"
             keep.mkdir(exist_ok=True)
@@ -353,15 +454,27 @@ def p4(args: argparse.Namespace, workdir: Path) -> None:
     label = f"{n} conns x {d} datasets, inline {args.p4_inline}"
     bfs = (res or {}).get("rows", {}).get("backfills") if res else None
     if res is None or floor is None:
-        row("P4", f"maximal org ({label})", f"sync {'killed/failed' if res is None else 'ok'} after {wall:.0f} s, peak RSS {rss:.0f} MB; floor {fwall:.0f} s",
-            "<= 3x floor, < 1 GB", False, f"[{(err or ferr).strip().splitlines()[-1:] }]")
+        row(
+            "P4",
+            f"maximal org ({label})",
+            f"sync {'killed/failed' if res is None else 'ok'} after {wall:.0f} s, peak RSS {rss:.0f} MB; "
+            f"floor {fwall:.0f} s",
+            "<= 3x floor, < 1 GB",
+            False,
+            f"[{(err or ferr).strip().splitlines()[-1:]}]",
+        )
         return
     ratio = wall / max(fwall, 0.01)
-    row("P4", f"maximal org full sync ({label}, {bfs} backfills)",
+    row(
+        "P4",
+        f"maximal org full sync ({label}, {bfs} backfills)",
         f"{wall:.1f} s = {ratio:.1f}x floor ({fwall:.1f} s); peak RSS {rss:.0f} MB (floor {frss:.0f} MB)",
-        "<= 3x floor, < 1024 MB", ratio <= 3 and rss < 1024,
-        f"[dlt steps {res.get('steps')}; floor steps {floor.get('steps')}; list page {floor.get('list_page_mb')} MB; "
-        f"simulator peak RSS {sim_rss:.0f} MB]")
+        "<= 3x floor, < 1024 MB",
+        ratio <= 3 and rss < 1024,
+        f"[dlt steps {res.get('steps')}; floor steps {floor.get('steps')}; "
+        f"list page {floor.get('list_page_mb')} MB; "
+        f"simulator peak RSS {sim_rss:.0f} MB]",
+    )
 
 
 # ----------------------------------------------------------------------------- P5
@@ -375,8 +488,14 @@ def p5(args: argparse.Namespace, workdir: Path) -> None:
     t0 = time.monotonic()
     p = subprocess.run(cmd, capture_output=True, text=True, cwd=d)
     wall = time.monotonic() - t0
-    row("P5", "cja-sync demo (fresh DuckDB file and pipelines dir)", f"{wall:.1f} s (exit {p.returncode})",
-        "< 30 s", p.returncode == 0 and wall < 30, "" if p.returncode == 0 else p.stderr[-300:])
+    row(
+        "P5",
+        "cja-sync demo (fresh DuckDB file and pipelines dir)",
+        f"{wall:.1f} s (exit {p.returncode})",
+        "< 30 s",
+        p.returncode == 0 and wall < 30,
+        "" if p.returncode == 0 else p.stderr[-300:],
+    )
 
 
 # ----------------------------------------------------------------------------- main
@@ -393,10 +512,8 @@ def print_table() -> None:
 
 def machine() -> str:
     cpu = "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as info:
+        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GB RAM, Python {sys.version.split()[0]}, {sys.platform}"
 
