@@ -40,9 +40,9 @@ def main() -> None:
             print(f"{100 * n / max(total, 1):5.1f}%  {lab}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _short(path: str | None) -> str:
     return (path or "").split("site-packages/")[-1].split("/work/main/")[-1]
+
+
+if __name__ == "__main__":
+    main()
