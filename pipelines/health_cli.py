@@ -85,10 +85,10 @@ def _load(args: argparse.Namespace, pipeline_name: str) -> dict[str, Any] | None
     )
     # connecting to a DuckDB path that does not exist would create an empty file there
     if opts.destination == "duckdb" and not Path(opts.duckdb_path).exists():
-        return _no_sync(where)
+        return print_no_sync(where)
     pipeline = make_pipeline(opts)
-    if not _has_successful_sync(pipeline):
-        return _no_sync(where)
+    if not has_successful_sync(pipeline):
+        return print_no_sync(where)
     health = health_settings()
     wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))
     if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
@@ -110,12 +110,12 @@ def health_settings() -> HealthSettings:
     return health
 
 
-def _no_sync(where: str) -> None:
+def print_no_sync(where: str) -> None:
     print(f"cja-sync: no successful sync in {where}; run cja-sync run first", file=sys.stderr)
     return None
 
 
-def _has_successful_sync(pipeline: dlt.Pipeline) -> bool:
+def has_successful_sync(pipeline: dlt.Pipeline) -> bool:
     try:
         with pipeline.sql_client() as sql:
             rows = sql.execute_sql(

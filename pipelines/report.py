@@ -44,7 +44,7 @@ CHART_IDS = ("chart-backfills-over-time", "chart-open-backfill-ages", "chart-ing
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .health_cli import _has_successful_sync, _no_sync, health_settings
+    from .health_cli import has_successful_sync, health_settings, print_no_sync
     from .sync import make_pipeline
     from .views import create_views, stored_thresholds, views_exist
 
@@ -56,11 +56,11 @@ def run_report(args: argparse.Namespace) -> int:
     )
     # connecting to a DuckDB path that does not exist would create an empty file there
     if opts.destination == "duckdb" and not Path(opts.duckdb_path).exists():
-        _no_sync(where)
+        print_no_sync(where)
         return EXIT_FAILED
     pipeline = make_pipeline(opts)
-    if not _has_successful_sync(pipeline):
-        _no_sync(where)
+    if not has_successful_sync(pipeline):
+        print_no_sync(where)
         return EXIT_FAILED
     health = health_settings()
     wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))

@@ -46,6 +46,7 @@ DATA_TABLES = (
     "connection_validation_errors",
     "configured_containers",
     "dataset_container_fields",
+    "connections_history",
 )
 
 
