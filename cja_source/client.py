@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import random
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ class CJAClient:
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             backoff = min(self.config.max_backoff, self.config.backoff_base * 2 ** (state.attempt_number - 1))
-            backoff *= 0.5 + _jitter()  # jitter: threads that failed together do not retry together
+            backoff *= 0.5 + random.random()  # jitter: threads that failed together do not retry together
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
                 return max(exc.retry_after, backoff * 0.5)
             return backoff
@@ -266,16 +267,6 @@ class CJAClient:
 
     def close(self) -> None:
         self.session.close()
-
-
-_jitter_lock = threading.Lock()
-
-
-def _jitter() -> float:
-    import random
-
-    with _jitter_lock:
-        return random.random()
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -109,8 +109,9 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> di
             return changes
 
         def run(name: str, statement: str, *args: Any) -> None:
-            result = sql.execute_sql(statement, *args)
-            changes[name] = changes.get(name, 0) + (_rowcount(result))
+            # RETURNING gives the affected rows on DuckDB and Postgres alike (no portable rowcount)
+            result = sql.execute_sql(f"{statement} RETURNING 1", *args)
+            changes[name] = changes.get(name, 0) + len(result or ())
 
         run(
             "connections_deleted",
@@ -170,15 +171,6 @@ def _listing_scope(pipeline: dlt.Pipeline, cfg: CJASettings, alias: str = "") ->
     if not cfg.include_system_owned and "owner__type" in cols:
         parts.append(f"({alias}owner__type IS NULL OR {alias}owner__type <> 'systemUser')")
     return "".join(f" AND {p}" for p in parts), args
-
-
-def _rowcount(result: Any) -> int:
-    try:
-        if result and isinstance(result, list) and result[0] and isinstance(result[0][0], int):
-            return int(result[0][0])
-    except (IndexError, TypeError):
-        pass
-    return 0
 
 
 @contextmanager

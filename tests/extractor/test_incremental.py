@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from pipelines.sync import run_sync
 
 from ..conftest import query
@@ -35,9 +37,11 @@ def test_unchanged_resync_asks_only_for_the_listing(make_sim, settings_for, duck
     assert query(opts, "SELECT count(*) FROM {t}connections WHERE first_seen_at < last_seen_at") == [(40,)]
 
 
-def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, settings_for, duckdb_opts):
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
+def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, settings_for, request, warehouse):
     sim = make_sim(inline_backfills=False)
-    cfg, opts = settings_for(sim), duckdb_opts()
+    opts = request.getfixturevalue("duckdb_opts" if warehouse == "duckdb" else "pg_opts")()
+    cfg = settings_for(sim)
     run_sync(cfg, opts)
     truth = sim.truth()
 
