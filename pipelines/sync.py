@@ -64,7 +64,8 @@ class RunOptions:
     progress: bool = False
 
 
-def make_pipeline(opts: RunOptions) -> dlt.Pipeline:
+def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> dlt.Pipeline:
+    """The pipeline of `opts`; `duckdb_memory_limit` caps DuckDB (a sync's merges), None = DuckDB's own."""
     # dlt gzips its intermediate files by default: a sixth of a large sync's time, for files that
     # live seconds (bench P4 profile). Users can still turn it back on through dlt's config.
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
@@ -76,13 +77,8 @@ def make_pipeline(opts: RunOptions) -> dlt.Pipeline:
                 "cannot tell a catalog from a schema of the same name: choose another --duckdb-path or "
                 "--dataset-name"
             )
-        # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh
-        # file takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS,
-        # spilling to disk beside the file if a merge needs more.
-        credentials = DuckDbCredentials(
-            str(path.resolve()),
-            global_config={"memory_limit": os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB")},
-        )
+        limit = {"memory_limit": duckdb_memory_limit} if duckdb_memory_limit else None
+        credentials = DuckDbCredentials(str(path.resolve()), global_config=limit)
         destination: Any = dlt.destinations.duckdb(credentials)
     else:
         try:
@@ -107,7 +103,10 @@ def loader_format(pipeline: dlt.Pipeline) -> str | None:
 
 def run_sync(cfg: CJASettings, opts: RunOptions, client: CJAClient | None = None) -> dict[str, Any]:
     """Sync once; returns the run summary or raises CJAError (its message is the one-line reason)."""
-    pipeline = make_pipeline(opts)
+    # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh file
+    # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
+    # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
+    pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB"))
     with pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), opts.pipeline_name):
         return _run_locked(cfg, opts, pipeline, client or make_client(cfg))
 

@@ -135,16 +135,24 @@ field_changes AS (
 ),
 lines AS (
     -- data_set_settings: one '<dataSetId> TAB <setting> TAB <value>' line per dataset setting
+    -- (unnest in the select list: DuckDB runs a LATERAL join on UNNEST as a dependent join that
+    -- needs over 1 GB for a few thousand datasets; this form streams)
     SELECT
-        v.org_id,
-        v.connection_id,
-        v.valid_from,
-        SPLIT_PART(l.line, CHR(9), 1) AS data_set_id,
-        SPLIT_PART(l.line, CHR(9), 2) AS setting,
-        SPLIT_PART(l.line, CHR(9), 3) AS setting_value
-    FROM versions AS v
-    CROSS JOIN LATERAL UNNEST(STRING_TO_ARRAY(v.data_set_settings, CHR(10))) AS l(line)
-    WHERE l.line <> ''
+        e.org_id,
+        e.connection_id,
+        e.valid_from,
+        SPLIT_PART(e.line, CHR(9), 1) AS data_set_id,
+        SPLIT_PART(e.line, CHR(9), 2) AS setting,
+        SPLIT_PART(e.line, CHR(9), 3) AS setting_value
+    FROM (
+        SELECT
+            v.org_id,
+            v.connection_id,
+            v.valid_from,
+            UNNEST(STRING_TO_ARRAY(v.data_set_settings, CHR(10))) AS line
+        FROM versions AS v
+    ) AS e
+    WHERE e.line <> ''
 ),
 old_lines AS (
     SELECT p.org_id, p.connection_id, p.valid_from AS changed_at, l.data_set_id, l.setting, l.setting_value
