@@ -80,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="cja-sync: %(message)s")
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # the reader went away (`cja-sync health | head`): not a failure of ours; silence the
+        # interpreter's own complaint when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("cja-sync: interrupted", file=sys.stderr)
         return EXIT_FAILED

@@ -199,3 +199,21 @@ def test_dataset_settings_text_round_trips() -> None:
     assert "backfill_summary" not in parsed["ds1"] and "last_ingested_time" not in parsed["ds1"]
     assert parsed["ds2"] == {"": "lookup", "type": "lookup", "streaming": "false"}
     assert all(line.count("\t") == 2 for line in text.split("\n"))
+
+
+def test_connection_changes_stays_small_in_memory(make_sim, settings_for, duckdb_opts) -> None:
+    """The reference org's history, diffed under a 128 MB DuckDB cap (a lateral UNNEST once needed
+    over 1 GB here)."""
+    import duckdb
+
+    sim = make_sim(connections=573, seed=42)
+    opts = duckdb_opts()
+    cfg = settings_for(sim, page_size=1000)
+    run_sync(cfg, opts)
+    cid = sorted(sim.truth().connections)[0]
+    sim.modify_connection(cid, dataRetentionMonths=7)
+    run_sync(cfg, opts)
+    with duckdb.connect(opts.duckdb_path, read_only=True) as db:
+        db.execute("SET memory_limit = '128MB'")
+        rows = db.sql("SELECT connection_id, field FROM cja.connection_changes").fetchall()
+    assert rows == [(cid, "data_retention_months")]
