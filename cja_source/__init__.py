@@ -24,7 +24,7 @@ from .backfill_plan import Plan, plan_pair
 from .client import CJAClient, ClientConfig
 from .config import CJASettings
 from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
-from .listing import ListingPage, connection_pages, listing_params
+from .listing import ListingPage, connection_pages, inline_datasets, listing_params
 from .records import (
     WarehouseSnapshot,
     backfill_rows,
@@ -52,6 +52,7 @@ def _hints(**types: str) -> dict[str, dict[str, Any]]:
 SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
 DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
 BATCH_ROWS = 50_000
+RELIST_MIN_PAIRS = 2
 DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
 
 
@@ -195,8 +196,8 @@ def cja_source(
     def backfills(page: ListingPage) -> TDataItems:
         """Every backfill of every dataset; asked only for new or changed pairs (or all with --full),
         from the inline lists where complete, else from the backfills endpoint, `max_concurrency` at once."""
-        pending: set[Future[list[dict[str, Any]]]] = set()
         batch: list[dict[str, Any]] = []  # rows go out as one Arrow table per BATCH_ROWS
+        to_fetch: list[tuple[str, str]] = []
         for c in page.items:
             cid = with_prefix(c["id"])
             for d in c.get("dataSets") or ():
@@ -204,31 +205,70 @@ def cja_source(
                 summary = summary_key(d.get("backfillSummary"))
                 inline = d.get("backfills") if isinstance(d.get("backfills"), list) else None
                 plan = plan_pair(cfg.backfills, full, snapshot.pairs.get((cid, dsid)), summary, inline)
-                stats[f"pairs_{plan.value}"] = stats.get(f"pairs_{plan.value}", 0) + 1
                 if plan is Plan.INLINE:
                     batch.extend(backfill_rows(cid, dsid, inline, org_id, now, snapshot.backfills_first_seen))
+                    stats["pairs_inline"] = stats.get("pairs_inline", 0) + 1
                 elif plan is Plan.FETCH:
-                    pending.add(pool.submit(_fetch_backfills, cid, dsid))
-                    while len(pending) >= 4 * int(cfg.max_concurrency):
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for f in done:
-                            batch.extend(f.result())
+                    to_fetch.append((cid, dsid))
                 elif plan is Plan.MISSING:
                     raise ConfigurationError(
                         f'backfills = "inline" but the listing carried no backfill list for dataset {dsid} '
                         f'of {cid}; use backfills = "auto"'
                     )
+                else:
+                    stats["pairs_skip"] = stats.get("pairs_skip", 0) + 1
                 # the page stays alive until every table has read it: drop what only we needed
                 d.pop("backfills", None)
+        to_fetch, relisted = _relist_busy_connections(to_fetch)
+        batch.extend(relisted)
+        pending: set[Future[list[dict[str, Any]]]] = set()
+        for cid, dsid in to_fetch:
+            pending.add(pool.submit(_fetch_backfills, cid, dsid))
+            while len(pending) >= 4 * int(cfg.max_concurrency):
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    batch.extend(f.result())
                 if len(batch) >= BATCH_ROWS:
                     yield backfills_table(batch)
                     batch = []
+        stats["pairs_fetch"] = stats.get("pairs_fetch", 0) + len(to_fetch)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
                 batch.extend(f.result())
-        if batch:
-            yield backfills_table(batch)
+        for start in range(0, len(batch), BATCH_ROWS):
+            yield backfills_table(batch[start : start + BATCH_ROWS])
+
+    relist = {"useful": cfg.backfills == "auto" and not want_inline}
+
+    def _relist_busy_connections(
+        pairs: list[tuple[str, str]],
+    ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+        """On a re-sync, a connection with several changed pairs (a new connection, a backfill
+        requested for all its datasets) is listed again with its inline lists: one request for
+        up to 40 connections instead of one per pair. Pairs without a complete list are fetched."""
+        per_connection: dict[str, set[str]] = {}
+        for cid, dsid in pairs:
+            per_connection.setdefault(cid, set()).add(dsid)
+        busy = [cid for cid, dsids in per_connection.items() if len(dsids) >= RELIST_MIN_PAIRS]
+        if not relist["useful"] or not busy:
+            return pairs, []
+        rows: list[dict[str, Any]] = []
+        covered: set[tuple[str, str]] = set()
+        lists_seen = False
+        for cid, d in inline_datasets(client, cfg, busy):
+            dsid = d["dataSetId"]
+            inline = d.get("backfills")
+            lists_seen = lists_seen or isinstance(inline, list)
+            summary = summary_key(d.get("backfillSummary"))
+            complete = isinstance(inline, list) and (summary is None or len(inline) == summary[0])
+            if complete and dsid in per_connection.get(cid, ()):
+                rows.extend(backfill_rows(cid, dsid, inline, org_id, now, snapshot.backfills_first_seen))
+                covered.add((cid, dsid))
+        if not lists_seen:  # this org does not return inline lists: stop asking for them
+            relist["useful"] = False
+        stats["pairs_inline"] = stats.get("pairs_inline", 0) + len(covered)
+        return [p for p in pairs if p not in covered], rows
 
     def _fetch_backfills(cid: str, dsid: str) -> list[dict[str, Any]]:
         path = settings.ENDPOINTS["backfills"].format(connection_id=cid, data_set_id=dsid)

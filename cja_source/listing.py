@@ -20,6 +20,8 @@ MAX_LISTING_PASSES = 3
 # over 1 GB parsed: start small and size the next pages to about this many nested items.
 INLINE_FIRST_PAGE = 300
 INLINE_ITEMS_PER_PAGE = 150_000
+# Connections per re-listing with inline lists: keeps the URL (connectionIds) under ~2 kB.
+RELIST_IDS = 40
 
 
 def _inline_limit(items: list[dict[str, Any]], limit: int) -> int:
@@ -111,3 +113,23 @@ def connection_pages(
             logger.warning(
                 "the listing moved while paging (%d of %d seen); reading it again", len(in_this_set), expected
             )
+
+
+def inline_datasets(
+    client: CJAClient, cfg: CJASettings, connection_ids: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(connection id, dataset) for the given connections, listed again with their inline backfill
+    lists: one list request per RELIST_IDS connections instead of one backfills call per pair."""
+    base = {
+        k: v for k, v in listing_params(cfg, True)[0].items() if k not in ("sandboxName", "connectionIds")
+    }
+    for start in range(0, len(connection_ids), RELIST_IDS):
+        chunk = connection_ids[start : start + RELIST_IDS]
+        params = {**base, "connectionIds": ",".join(chunk)}
+        for items, _meta in client.paginate("list", settings.ENDPOINTS["list"], params, len(chunk)):
+            for c in items:
+                cid = str(c.get("id") or "")
+                cid = cid if cid.startswith("dg_") else f"dg_{cid}"
+                for d in c.get("dataSets") or ():
+                    if isinstance(d, dict) and d.get("dataSetId"):
+                        yield cid, d

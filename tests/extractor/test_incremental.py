@@ -146,3 +146,30 @@ def test_schema_info_comes_from_the_by_id_endpoint_once(make_sim, settings_for, 
     assert sim.count("get") == 0
     again = query(opts, "SELECT count(*) FROM {t}datasets WHERE schema_info__schema_id IS NOT NULL")[0][0]
     assert again == with_info
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_busy_connection_is_listed_again_instead_of_pair_by_pair(make_sim, settings_for, duckdb_opts, inline):
+    """A backfill requested for every dataset of a connection: one filtered listing with inline lists
+    replaces a backfills call per dataset; without inline lists the pairs are fetched one by one."""
+    sim = make_sim(inline_backfills=inline)
+    cfg, opts = settings_for(sim), duckdb_opts()
+    run_sync(cfg, opts)
+    truth = sim.truth()
+    cid = max(truth.connections, key=lambda c: sum(1 for k in truth.datasets if k[0] == c))
+    dsids = [k[1] for k in truth.datasets if k[0] == cid]
+    assert len(dsids) >= 3
+    for dsid in dsids:
+        sim.add_backfill(cid, dsid, status="IN_QUEUE")
+    sim.reset_counters()
+    summary = run_sync(cfg, opts)
+    assert_matches_truth(opts, sim.truth())
+    listing_pages = math.ceil(40 / 25)
+    if inline:
+        assert sim.count("backfills") == 0
+        assert sim.count("list") == listing_pages + 1
+        assert summary["backfill_pairs"]["inline"] == len(dsids)
+    else:
+        assert summary["backfill_pairs"]["fetch"] == len(dsids)
+        assert sim.count("backfills") >= len(dsids)  # lists longer than page_size take two pages
+        assert sim.count("list") == listing_pages + 1  # one look, then no more re-listing this run
