@@ -115,3 +115,17 @@ def fresh() -> Iterator[Simulator]:
 @pytest.fixture(scope="module")
 def client(sim: Simulator) -> Client:
     return Client(sim)
+
+
+# the page envelope of the Connections guide's examples
+GUIDE_PAGE_KEYS = {
+    "content",
+    "number",
+    "totalElements",
+    "totalPages",
+    "numberOfElements",
+    "firstPage",
+    "lastPage",
+    "sort",
+    "size",
+}

@@ -8,24 +8,14 @@ import pytest
 
 from cja_source.simulator import Simulator
 
-from .conftest import ALL_LIST, EVERYTHING, Client
-
-GUIDE_KEYS = {
-    "content",
-    "number",
-    "totalElements",
-    "totalPages",
-    "numberOfElements",
-    "firstPage",
-    "lastPage",
-    "sort",
-    "size",
-}
+from .conftest import ALL_LIST, EVERYTHING, GUIDE_PAGE_KEYS, Client
 
 
 def test_no_expansion_gives_only_ids(client: Client) -> None:
     body = client.json("/data/connections")
-    assert set(body) == GUIDE_KEYS and body["size"] == 10 and body["number"] == 0 and body["sort"] is None
+    assert (
+        set(body) == GUIDE_PAGE_KEYS and body["size"] == 10 and body["number"] == 0 and body["sort"] is None
+    )
     for c in body["content"]:
         assert set(c) == {"id", "idWithoutPrefix"} and c["id"] == "dg_" + c["idWithoutPrefix"]
 
@@ -262,7 +252,7 @@ def test_backfills_endpoint(sim: Simulator, client: Client) -> None:
     )
     path = f"/data/connections/{cid}/datasets/{dsid}/backfills"
     p0 = client.json(path)
-    assert set(p0) == GUIDE_KEYS and p0["size"] == 10 and len(p0["content"]) == 10 and not p0["lastPage"]
+    assert set(p0) == GUIDE_PAGE_KEYS and p0["size"] == 10 and len(p0["content"]) == 10 and not p0["lastPage"]
     got, page = [], 0
     while True:
         body = client.json(path, {"page": page})
