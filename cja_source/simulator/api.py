@@ -222,7 +222,8 @@ class Api:
             return error_status("resource_not_found", "could not find backfills for given parameters", 404)
         bfs = [b for b in d.bfs if b[BF_STATUS] in statuses] if statuses else list(d.bfs)
         bfs.sort(key=lambda b: (b[BF_CREATED], b[0]), reverse=desc)
-        content = [backfill_dict(b, d.id) for b in bfs[number * limit : (number + 1) * limit]]
+        opts = self.opts(frozenset(), False, True)
+        content = [backfill_dict(b, d.id, opts) for b in bfs[number * limit : (number + 1) * limit]]
         # the guide documents only this envelope for backfills
         return 200, page(content, len(bfs), number, limit, "guide")
 

@@ -58,8 +58,8 @@ def summary_dict(s: tuple[int, int, int, int]) -> dict[str, Any]:
     return {"total": s[0], "failed": s[1], "inProgress": s[2], "completed": s[3], "invalid": False}
 
 
-def backfill_dict(b: Backfill, dsid: str) -> dict[str, Any]:
-    return {
+def backfill_dict(b: Backfill, dsid: str, o: RenderOpts | None = None) -> dict[str, Any]:
+    out = {
         "id": b[0],
         "dataSetId": dsid,
         "status": b[1],
@@ -68,6 +68,9 @@ def backfill_dict(b: Backfill, dsid: str) -> dict[str, Any]:
         "createdDate": fmt_ms(b[2]),
         "allData": b[3],
     }
+    if o is not None:  # new fields and changed types reach backfills too, inline or not
+        _apply_faults(out, o)
+    return out
 
 
 def data_source_type(i: int) -> dict[str, str]:
@@ -121,7 +124,7 @@ def render_dataset(d: Dataset, c: Connection, o: RenderOpts) -> dict[str, Any]:
     if "dataSetLastIngested" in exp and d.li_ms is not None:
         out["lastIngestedTime"] = fmt_ms(d.li_ms)
     if "granularBackfills" in exp and o.inline_backfills:
-        out["backfills"] = [backfill_dict(b, d.id) for b in d.bfs]
+        out["backfills"] = [backfill_dict(b, d.id, o) for b in d.bfs]
     if d.over:
         out.update(d.over)
     _apply_faults(out, o)

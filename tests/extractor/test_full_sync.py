@@ -71,3 +71,23 @@ def test_unknown_new_fields_become_columns(make_sim, settings_for, duckdb_opts):
     }
     assert {"brand_new_flag", "brand_new_info__level"} <= cols
     assert query(opts, "SELECT count(*) FROM {t}connections WHERE brand_new_flag") == [(40,)]
+
+
+def test_backfill_fields_that_change_type_or_appear(make_sim, settings_for, duckdb_opts):
+    """Backfills normally reach dlt as Arrow tables; a value that does not fit its type sends that
+    batch as plain rows instead. Both kinds must load into the same table, and new fields become
+    columns."""
+    sim = make_sim(inline_backfills=False)
+    cfg, opts = settings_for(sim), duckdb_opts()
+    run_sync(cfg, opts)
+    bid = next(b for b, v in sim.truth().backfills.items() if v["status"] == "IN_PROGRESS")
+    sim.set_backfill_status(bid, "COMPLETED")
+    sim.faults.type_changes = {"createdDate": "last Tuesday"}
+    sim.faults.extra_fields = {"requestedBy": "someone@example.com"}
+    run_sync(cfg, opts)
+    assert query(
+        opts, f"SELECT created_date__v_text, requested_by FROM {{t}}backfills WHERE id = '{bid}'"
+    ) == [("last Tuesday", "someone@example.com")]
+    sim.faults.reset()
+    run_sync(cfg, opts.__class__(**{**opts.__dict__, "full": True}))
+    assert_matches_truth(opts, sim.truth())
