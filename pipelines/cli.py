@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = bool(getattr(args, "debug", False))
     # dlt logs every schema inference warning; a scheduled job wants one line per failure
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING" if debug else "ERROR")
+    # (even its ERROR lines carry tracebacks: our own one-line message says what failed)
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING" if debug else "CRITICAL")
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="cja-sync: %(message)s")
     try:
         return _dispatch(args)

@@ -69,6 +69,11 @@ def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> d
     # dlt gzips its intermediate files by default: a sixth of a large sync's time, for files that
     # live seconds (bench P4 profile). Users can still turn it back on through dlt's config.
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
+    # Backfills go to dlt as Arrow tables, except a batch with a value that does not fit its type,
+    # which goes as plain rows; dlt gives plain rows _dlt_id and _dlt_load_id (NOT NULL), so Arrow
+    # tables must carry them too, or the two kinds cannot share a table.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     if opts.destination == "duckdb":
         path = Path(opts.duckdb_path)
         if path.stem.lower() == opts.dataset_name.lower():
@@ -130,14 +135,15 @@ def _run_locked(
     stats: dict[str, int] = {}
     progress = _Progress(client, stats) if opts.progress else None
     try:
-        _finish_pending(pipeline, fmt)
+        full = _finish_pending(pipeline) or opts.full
+        summary["full"] = full
         _close_abandoned_runs(pipeline)
         snapshot = read_snapshot(pipeline)
         summary["first_sync"] = snapshot.empty
         _log_run(pipeline, _run_row(summary, started), fmt)
         if progress:
             progress.start()
-        source = cja_source(cfg, client, snapshot, opts.full, opts.allow_empty, started, stats)
+        source = cja_source(cfg, client, snapshot, full, opts.allow_empty, started, stats)
         pipeline.extract(source, loader_file_format=fmt)
         if progress:
             progress.stop()
@@ -176,12 +182,27 @@ def _finalize(summary: dict[str, Any], client: CJAClient, stats: dict[str, int],
     summary["backfill_pairs"] = {k.removeprefix("pairs_"): v for k, v in sorted(stats.items())}
 
 
-def _finish_pending(pipeline: dlt.Pipeline, fmt: str | None) -> None:
-    """Load what an interrupted run left normalized or extracted, before reading the warehouse."""
-    if pipeline.has_pending_data:
-        logger.warning("loading the data an interrupted run left behind")
+def _finish_pending(pipeline: dlt.Pipeline) -> bool:
+    """Load what an interrupted run left normalized or extracted, before reading the warehouse.
+
+    A package that cannot be loaded any more (its warehouse file was replaced, or it failed for
+    good) would block every later run: it is dropped, and True tells the caller to refetch every
+    backfill list, since part of that package may have reached the warehouse without the rest."""
+    if not pipeline.has_pending_data:
+        return False
+    logger.warning("loading the data an interrupted run left behind")
+    try:
         pipeline.normalize()
         pipeline.load(raise_on_failed_jobs=True)
+        return False
+    except Exception as exc:  # noqa: BLE001 - whatever stops it, the package is not loadable
+        logger.warning(
+            "could not load the data an interrupted run left behind (%s); dropping it and "
+            "resyncing in full",
+            as_cja_error(exc).message,
+        )
+        pipeline.drop_pending_packages()
+        return True
 
 
 def _run_row(summary: dict[str, Any], started: datetime) -> dict[str, Any]:

@@ -95,3 +95,30 @@ def test_two_runs_at_once_second_exits_with_a_message(rsim, rsettings, cli):
     sim.faults.reset()
     assert_matches_truth(opts, sim.truth())
     assert runs(opts) == [("succeeded", None)]  # the refused run touched nothing
+
+
+def test_package_that_can_no_longer_load_is_dropped_and_the_run_is_full(rsim, rsettings, cli, tmp_path: Path):
+    """A run killed inside load leaves a package whose schema was already applied; if the DuckDB
+    file is then replaced, that package cannot load anywhere. It must not block every later run:
+    the next run drops it, refetches every backfill list and leaves the new warehouse exact."""
+    sim = rsim(inline_backfills=False)
+    opts = cli.opts()
+    run_sync(rsettings(sim), opts)
+    bid = next(b for b, v in sim.truth().backfills.items() if v["status"] != "COMPLETED")
+    sim.set_backfill_status(bid, "COMPLETED")
+    marker = tmp_path / "paused-in-load"
+    proc = cli.spawn(settings_values(sim), CJA_TEST_PAUSE=f"load:{marker}")
+    _wait(marker.exists, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    cli.collect(proc)
+    Path(opts.duckdb_path).unlink()
+
+    sim.reset_counters()
+    summary = run_sync(rsettings(sim), opts)
+    assert summary["status"] == "succeeded" and summary["full"] is True
+    pairs = sum(1 for d in sim.truth().datasets.values() if d["backfillSummary"]["total"])
+    assert summary["backfill_pairs"]["fetch"] == pairs
+    assert_matches_truth(opts, sim.truth())
+    sim.reset_counters()
+    assert run_sync(rsettings(sim), opts)["full"] is False
+    assert sim.count("backfills") == 0
