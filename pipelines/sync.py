@@ -197,8 +197,7 @@ def _finish_pending(pipeline: dlt.Pipeline) -> bool:
         return False
     except Exception as exc:  # noqa: BLE001 - whatever stops it, the package is not loadable
         logger.warning(
-            "could not load the data an interrupted run left behind (%s); dropping it and "
-            "resyncing in full",
+            "could not load the data an interrupted run left behind (%s); dropping it and resyncing in full",
             as_cja_error(exc).message,
         )
         pipeline.drop_pending_packages()
