@@ -200,7 +200,7 @@ def _finish_pending(pipeline: dlt.Pipeline) -> bool:
             "could not load the data an interrupted run left behind (%s); dropping it and resyncing in full",
             as_cja_error(exc).message,
         )
-        pipeline.drop_pending_packages()
+        pipeline.abort_packages()
         return True
 
 
