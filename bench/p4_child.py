@@ -3,7 +3,7 @@
     p4_child.py sync  --sim-line "<simulator first line>" --workdir DIR [--inline on|off] [--concurrency N]
     p4_child.py floor --sim-line "<simulator first line>" --workdir DIR [--inline on|off] [--concurrency N]
 
-`sync`: one first full sync through pipelines.sync.run_sync (dlt, DuckDB, parquet loader files).
+`sync`: one first full sync through cja_sync.sync.run_sync (dlt, DuckDB, parquet loader files).
 `floor`: the same pages fetched with plain `requests` + orjson, the same rows (connections,
 datasets, backfills) turned into Arrow tables and inserted into DuckDB. No dlt.
 The last stdout line is one JSON object with the timings.
@@ -51,7 +51,7 @@ def settings(sim: dict[str, str], inline: bool, concurrency: int) -> Any:
 def run_sync_child(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
     import dlt
 
-    from pipelines.sync import RunOptions, run_sync
+    from cja_sync.sync import RunOptions, run_sync
 
     cfg = settings(sim, inline, concurrency)
     opts = RunOptions(

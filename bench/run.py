@@ -139,7 +139,7 @@ def sync(
     """One run_sync in this process; returns the summary and every HTTP request the client sent
     as (start, end, endpoint, status), from a wrapper around its requests.Session.send."""
     from cja_source import make_client
-    from pipelines.sync import RunOptions, run_sync
+    from cja_sync.sync import RunOptions, run_sync
 
     cfg = settings(sim, **kw)
     client = make_client(cfg)

@@ -4,7 +4,7 @@ dialect with sqlglot and qualified with the pipeline's dataset."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import dlt
@@ -13,7 +13,6 @@ from sqlglot import exp
 
 from cja_source.config import HealthSettings
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SOURCE_DIALECT = "postgres"
 SETTINGS_TABLE = "health_settings"
 # dependency order: each view reads only tables and the views before it
@@ -93,7 +92,8 @@ NEEDED: dict[str, dict[str, str]] = {
 
 
 def sql_text(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    # package data (`sql/` in the repository, `cja_sync/sql` once installed): works from a wheel too
+    return resources.files("cja_sync.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
 def create_views(pipeline: dlt.Pipeline, health: HealthSettings) -> list[str]:

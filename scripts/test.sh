@@ -4,19 +4,42 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+step() { printf '==> %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+# Quiet when it works, the whole log when it does not.
+logged() {
+    local log
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "FAILED: $*" >&2
+        return 1
+    fi
+    rm -f "$log"
+}
+
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+step "virtual environment .venv ($("$PYTHON" --version 2>&1))"
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+step "installing cja-sync with its test extra (editable)"
+logged .venv/bin/python -m pip install --upgrade pip
+logged .venv/bin/python -m pip install -e ".[test]"
 
 # Headless Chromium renders the HTML report in its test (Debian's package; no browser download).
 if [ -f tests/report/install_chromium.sh ]; then
-    bash tests/report/install_chromium.sh
+    step "chromium for the report test"
+    logged bash tests/report/install_chromium.sh
 fi
 
+step "ruff check / format"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+if [ -x .venv/bin/mypy ]; then
+    step "mypy (shipped packages)"
+    .venv/bin/mypy
+fi
+step "pytest (about 3 minutes on 2 cores; one dot per test)"
 .venv/bin/python -m pytest tests "$@"

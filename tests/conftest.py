@@ -64,7 +64,7 @@ def settings_for() -> Callable[..., Any]:
 
 @pytest.fixture
 def duckdb_opts(tmp_path: Path) -> Callable[..., Any]:
-    from pipelines.sync import RunOptions
+    from cja_sync.sync import RunOptions
 
     def make(**kw: Any) -> Any:
         kw.setdefault("duckdb_path", str(tmp_path / "warehouse.duckdb"))
@@ -89,7 +89,7 @@ def pg_opts(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """RunOptions for a fresh schema in the real Postgres; in CI a missing server is a failure."""
     import psycopg2
 
-    from pipelines.sync import RunOptions
+    from cja_sync.sync import RunOptions
 
     if not _postgres_reachable():
         if os.environ.get("CI") == "true":

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from cja_source.simulator import SimConfig, Simulator
-from pipelines.cli import build_parser, main
-from pipelines.sync import run_sync
+from cja_sync.cli import build_parser, main
+from cja_sync.sync import run_sync
 from tests.test_health_support import duckdb_options, settings_for
 
 
@@ -76,7 +76,7 @@ def test_no_successful_sync_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_demo_summary_is_short(
     warehouse: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pipelines.health_cli import print_health_for_demo
+    from cja_sync.health_cli import print_health_for_demo
 
     opts = duckdb_options(tmp_path)
     with Simulator(SimConfig(seed=4, connections=30, rate_limit=None)) as sim:

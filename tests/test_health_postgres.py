@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cja_source.simulator import SimConfig, Simulator
-from pipelines.sync import RunOptions
-from pipelines.views import VIEWS
+from cja_sync.sync import RunOptions
+from cja_sync.views import VIEWS
 from tests.test_health_support import duckdb_options, expected_pairs, query, sync, truth_at_reference
 
 PG_URL = "postgresql://postgres:postgres@127.0.0.1:5432/test"

@@ -10,7 +10,7 @@ import pytest
 
 from cja_source.config import HealthSettings
 from cja_source.simulator import SimConfig, Simulator
-from pipelines.views import VIEWS, create_views, views_exist
+from cja_sync.views import VIEWS, create_views, views_exist
 from tests.test_health_support import (
     duckdb_options,
     expected_connections,

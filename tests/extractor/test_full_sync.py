@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pipelines.sync import run_sync
+from cja_sync.sync import run_sync
 
 from ..conftest import query
 from ..truth_compare import actual, assert_matches_truth

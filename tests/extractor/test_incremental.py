@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sync import run_sync
+from cja_sync.sync import run_sync
 
 from ..conftest import query
 from ..truth_compare import assert_matches_truth

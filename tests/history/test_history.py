@@ -11,7 +11,7 @@ from cja_source.history import (
     history_row,
     parse_dataset_settings,
 )
-from pipelines.sync import run_sync
+from cja_sync.sync import run_sync
 
 from ..conftest import query
 

@@ -149,13 +149,13 @@ class Cli:
         return ["run", "--duckdb-path", self.duckdb_path, "--pipelines-dir", self.pipelines_dir, *extra]
 
     def opts(self, **kw: Any) -> Any:
-        from pipelines.sync import RunOptions
+        from cja_sync.sync import RunOptions
 
         return RunOptions(duckdb_path=self.duckdb_path, pipelines_dir=self.pipelines_dir, **kw)
 
     def run(self, values: dict[str, Any], *extra: str) -> tuple[int, str, str]:
         """In-process `cja-sync run`: (exit code, stdout, stderr)."""
-        from pipelines.cli import main
+        from cja_sync.cli import main
 
         for key in [k for k in os.environ if k.startswith("SOURCES__CJA__")]:
             self.monkeypatch.delenv(key)

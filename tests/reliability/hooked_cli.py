@@ -57,6 +57,6 @@ if __name__ == "__main__":
     if pause:
         phase, _, marker_path = pause.partition(":")
         install(phase, marker_path)
-    from pipelines.cli import main
+    from cja_sync.cli import main
 
     sys.exit(main(sys.argv[1:]))

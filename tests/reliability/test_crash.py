@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sync import run_sync
+from cja_sync.sync import run_sync
 
 from ..truth_compare import assert_matches_truth
 from .conftest import runs, settings_values

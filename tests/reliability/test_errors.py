@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pipelines.sync import run_sync
+from cja_sync.sync import run_sync
 
 from ..truth_compare import assert_matches_truth
 from .conftest import CLIENT_SECRET, data_tables, runs, settings_values, snapshot

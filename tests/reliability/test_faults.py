@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cja_source import auth
-from pipelines.sync import run_sync
+from cja_sync.sync import run_sync
 
 from ..conftest import query
 from ..truth_compare import assert_matches_truth

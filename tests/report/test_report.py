@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from cja_source.simulator import SimConfig, Simulator
-from pipelines.cli import main
-from pipelines.sync import RunOptions, run_sync
+from cja_sync.cli import main
+from cja_sync.sync import RunOptions, run_sync
 
 from ..conftest import DEFAULT_CREDS, query
 
