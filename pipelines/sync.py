@@ -143,7 +143,15 @@ def _run_locked(
         _log_run(pipeline, _run_row(summary, started), fmt)
         if progress:
             progress.start()
-        source = cja_source(cfg, client, snapshot, full, opts.allow_empty, started, stats)
+        source = cja_source(
+            cfg,
+            full=full,
+            allow_empty=opts.allow_empty,
+            client=client,
+            snapshot=snapshot,
+            run_started_at=started,
+            stats=stats,
+        )
         pipeline.extract(source, loader_file_format=fmt)
         if progress:
             progress.stop()

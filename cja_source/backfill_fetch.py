@@ -1,0 +1,131 @@
+"""Backfill rows of one listing page: the plan per pair, inline lists, the re-listing of busy
+connections and the backfills endpoint, `max_concurrency` requests at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from . import settings
+from .backfill_plan import Plan, plan_pair
+from .errors import ConfigurationError
+from .listing import ListingPage, inline_datasets
+from .records import backfill_rows, summary_key, with_prefix
+from .sync_context import SyncContext
+
+# rows go to dlt as one Arrow table per this many
+BATCH_ROWS = 50_000
+# a connection with at least this many changed pairs is listed again with its inline lists
+RELIST_MIN_PAIRS = 2
+
+Row = dict[str, Any]
+
+
+def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[Row]]:
+    """Batches of at most BATCH_ROWS backfill rows for the pairs of `page` that need them."""
+    batch: list[Row] = []
+    to_fetch: list[tuple[str, str]] = []
+    snapshot = ctx.snapshot
+    for c in page.items:
+        cid = with_prefix(c["id"])
+        for d in c.get("dataSets") or ():
+            dsid = d["dataSetId"]
+            summary = summary_key(d.get("backfillSummary"))
+            inline = d.get("backfills") if isinstance(d.get("backfills"), list) else None
+            plan = plan_pair(ctx.cfg.backfills, ctx.full, snapshot.pairs.get((cid, dsid)), summary, inline)
+            if plan is Plan.INLINE:
+                batch.extend(
+                    backfill_rows(cid, dsid, inline, ctx.org_id, ctx.now, snapshot.backfills_first_seen)
+                )
+                ctx.count("pairs_inline")
+            elif plan is Plan.FETCH:
+                to_fetch.append((cid, dsid))
+            elif plan is Plan.MISSING:
+                raise ConfigurationError(
+                    f'backfills = "inline" but the listing carried no backfill list for dataset {dsid} '
+                    f'of {cid}; use backfills = "auto"'
+                )
+            else:
+                ctx.count("pairs_skip")
+            # the page stays alive until every table has read it: drop what only we needed
+            d.pop("backfills", None)
+    to_fetch, relisted = relist_busy_connections(ctx, to_fetch)
+    batch.extend(relisted)
+    ctx.count("pairs_fetch", len(to_fetch))
+    for rows in fetched_rows(ctx, to_fetch):
+        batch.extend(rows)
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    for start in range(0, len(batch), BATCH_ROWS):
+        yield batch[start : start + BATCH_ROWS]
+
+
+def fetched_rows(ctx: SyncContext, pairs: list[tuple[str, str]]) -> Iterator[list[Row]]:
+    """Rows of each pair from the backfills endpoint, in completion order; a bounded number of
+    requests in flight, and the pool shut down however the caller stops."""
+    if not pairs:
+        return
+    workers = int(ctx.cfg.max_concurrency)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cja-backfills") as pool:
+        pending: set[Future[list[Row]]] = set()
+        try:
+            for cid, dsid in pairs:
+                pending.add(pool.submit(fetch_pair, ctx, cid, dsid))
+                while len(pending) >= 4 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        yield f.result()
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+def fetch_pair(ctx: SyncContext, cid: str, dsid: str) -> list[Row]:
+    path = settings.ENDPOINTS["backfills"].format(connection_id=cid, data_set_id=dsid)
+    params = {"sortProperty": "createdDate", "sortDirection": "ASC"}
+    items: list[Row] = []
+    for page_items, _meta in ctx.client.paginate("backfills", path, params, int(ctx.cfg.page_size)):
+        items.extend(page_items)
+    return rows_of(ctx, cid, dsid, items)
+
+
+def rows_of(ctx: SyncContext, cid: str, dsid: str, items: list[Any]) -> list[Row]:
+    return backfill_rows(cid, dsid, items, ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
+
+
+def relist_busy_connections(
+    ctx: SyncContext, pairs: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[Row]]:
+    """On a re-sync, a connection with several changed pairs (a new connection, a backfill
+    requested for all its datasets) is listed again with its inline lists: one request for
+    up to 40 connections instead of one per pair. Pairs without a complete list are fetched."""
+    per_connection: dict[str, set[str]] = {}
+    for cid, dsid in pairs:
+        per_connection.setdefault(cid, set()).add(dsid)
+    busy = [cid for cid, dsids in per_connection.items() if len(dsids) >= RELIST_MIN_PAIRS]
+    if not ctx.relist_useful or not busy:
+        return pairs, []
+    rows: list[Row] = []
+    covered: set[tuple[str, str]] = set()
+    lists_seen = False
+    for cid, d in inline_datasets(ctx.client, ctx.cfg, busy):
+        dsid = d["dataSetId"]
+        inline = d.get("backfills")
+        lists_seen = lists_seen or isinstance(inline, list)
+        summary = summary_key(d.get("backfillSummary"))
+        complete = isinstance(inline, list) and (summary is None or len(inline) == summary[0])
+        if complete and dsid in per_connection.get(cid, ()):
+            rows.extend(
+                backfill_rows(cid, dsid, inline, ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
+            )
+            covered.add((cid, dsid))
+    if not lists_seen:  # this org does not return inline lists: stop asking for them
+        ctx.relist_disabled = True
+    ctx.count("pairs_inline", len(covered))
+    return [p for p in pairs if p not in covered], rows

@@ -1,0 +1,96 @@
+"""What the warehouse already holds, read at the start of a run: the source asks only for what moved
+since then. Read through the running dlt pipeline, so it works in any pipeline that loads the source."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dlt
+
+from .records import PairState, WarehouseSnapshot
+
+logger = logging.getLogger("cja_source")
+
+# stored column -> path inside the API's schemaInfo object
+SCHEMA_INFO_COLUMNS = {
+    "schema_info__schema_id": ("schemaId",),
+    "schema_info__schema_name": ("schemaName",),
+    "schema_info__schema_ref__id": ("schemaRef", "id"),
+    "schema_info__schema_ref__content_type": ("schemaRef", "contentType"),
+}
+
+
+def table_columns(pipeline: dlt.Pipeline, table: str) -> set[str]:
+    schema = pipeline.default_schema if pipeline.default_schema_name else None
+    if schema is None or table not in schema.tables:
+        return set()
+    return set(schema.tables[table].get("columns", {}))
+
+
+def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
+    """Read what the warehouse holds. Anything unreadable counts as absent: a deleted or replaced
+    warehouse means a full reload, never a silent gap."""
+    snap = WarehouseSnapshot()
+    if not table_columns(pipeline, "connections"):
+        return snap
+    try:
+        with pipeline.sql_client() as sql:
+            q = sql.make_qualified_table_name
+            present = existing_tables(sql)
+            if not {"connections", "datasets"} <= present:
+                return snap
+            for cid, first_seen, modified in sql.execute_sql(
+                f"SELECT id, first_seen_at, modified_date FROM {q('connections')}"
+            ):
+                snap.connections_first_seen[cid] = first_seen
+                snap.connections_modified[cid] = modified
+            info_cols = [c for c in SCHEMA_INFO_COLUMNS if c in table_columns(pipeline, "datasets")]
+            extra = "".join(f", {c}" for c in info_cols)
+            for row in sql.execute_sql(
+                "SELECT connection_id, data_set_id, first_seen_at, backfill_summary__total, "
+                "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed"
+                f"{extra} FROM {q('datasets')}"
+            ):
+                summary = None if row[3] is None else tuple(int(v or 0) for v in row[3:7])
+                info: dict[str, Any] = {}
+                for col, value in zip(info_cols, row[7:], strict=True):
+                    if value is not None:
+                        *parents, leaf = SCHEMA_INFO_COLUMNS[col]
+                        node = info
+                        for parent in parents:
+                            node = node.setdefault(parent, {})
+                        node[leaf] = value
+                snap.pairs[(row[0], row[1])] = PairState(row[2], summary, info or None)
+            stored_counts: dict[tuple[str, str], int] = {}
+            if "backfills" in present:
+                for bid, cid, dsid, first_seen in sql.execute_sql(
+                    f"SELECT id, connection_id, data_set_id, first_seen_at FROM {q('backfills')}"
+                ):
+                    snap.backfills_first_seen[bid] = first_seen
+                    stored_counts[(cid, dsid)] = stored_counts.get((cid, dsid), 0) + 1
+            if "data_source_types" in present and "last_seen_at" in table_columns(
+                pipeline, "data_source_types"
+            ):
+                for locale, seen in sql.execute_sql(
+                    f"SELECT locale, MIN(last_seen_at) FROM {q('data_source_types')} GROUP BY locale"
+                ):
+                    if locale and seen:
+                        snap.data_source_types_seen[locale] = seen
+    except Exception as exc:  # noqa: BLE001 - a warehouse we cannot read is a warehouse to reload
+        logger.warning("could not read the warehouse (%s); doing a full sync", type(exc).__name__)
+        return WarehouseSnapshot()
+    # A pair whose stored backfills do not add up to its stored summary (a load cut short, rows
+    # removed by hand) is asked again, whatever the summary says.
+    for key, state in snap.pairs.items():
+        if state.summary is not None and state.summary[0] != stored_counts.get(key, 0):
+            state.summary = None
+    return snap
+
+
+def existing_tables(sql: Any) -> set[str]:
+    """Tables that exist in the destination (dlt's schema also knows tables that never got a row)."""
+    rows = sql.execute_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", sql.dataset_name
+    )
+    return {r[0] for r in rows or ()}
