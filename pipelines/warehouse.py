@@ -19,6 +19,7 @@ from cja_source.snapshot import read_snapshot as read_snapshot  # re-exported fo
 
 logger = logging.getLogger("cja_sync")
 
+
 def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> dict[str, int]:
     """After a successful load: mark what the listing no longer returns as deleted in source (only
     inside the listing's filters) and drop validation errors and containers that went away from
