@@ -11,6 +11,7 @@ import pytest
 
 from cja_source.simulator import SimConfig, Simulator
 from cja_sync.cli import build_parser, main
+from cja_sync.health_cli import LEGEND
 from cja_sync.sync import run_sync
 from tests.test_health_support import duckdb_options, settings_for
 
@@ -87,5 +88,7 @@ def test_demo_summary_is_short(
     print_health_for_demo(args)
     out = capsys.readouterr().out
     assert "Health of" in out
-    table = out.splitlines()[out.splitlines().index(_header(out)) + 1 :]
-    assert len([line for line in table if not line.startswith("...")]) == 10
+    lines = out.splitlines()
+    table = lines[lines.index(_header(out)) + 1 : lines.index(LEGEND)]
+    assert len(table) == 10
+    assert "datasets shown, worst first" in out
