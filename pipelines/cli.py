@@ -92,15 +92,19 @@ def _pipelines_dir_default() -> str:
     # dlt's own answer: ~/.dlt/pipelines, or /var/dlt/pipelines when running as root
     from dlt.common.pipeline import get_dlt_pipelines_dir
 
-    return get_dlt_pipelines_dir()
+    try:
+        return get_dlt_pipelines_dir()
+    except Exception:  # noqa: BLE001 - a broken .dlt/*.toml: the command itself will report it
+        return "dlt's pipelines dir"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    debug = bool(getattr(args, "debug", False))
+    # before the parser: its --pipelines-dir help asks dlt, which sets up its logging on first use
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     # dlt logs every schema inference warning; a scheduled job wants one line per failure
     # (even its ERROR lines carry tracebacks: our own one-line message says what failed)
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING" if debug else "CRITICAL")
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="cja-sync: %(message)s")
     try:
         return _dispatch(args)

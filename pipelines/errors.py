@@ -41,6 +41,11 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return out
 
 
+def innermost(exc: BaseException) -> BaseException:
+    """The root cause under dlt's wrappers (their own text adds advice that is often wrong here)."""
+    return _chain(exc)[-1]
+
+
 def missing_driver(exc: BaseException) -> ConfigurationError | None:
     """A destination driver that is not installed, named with the install command that adds it."""
     from dlt.common.exceptions import MissingDependencyException
@@ -51,6 +56,12 @@ def missing_driver(exc: BaseException) -> ConfigurationError | None:
             fix = f"pip install 'cja-sync[{DRIVER_EXTRAS[module]}]'"
             return ConfigurationError(f"the Python package {module} is not installed: {fix}")
         if isinstance(link, MissingDependencyException):
+            said = " ".join([str(link.caller), *map(str, link.dependencies)])
+            extra = next((e for m, e in DRIVER_EXTRAS.items() if m in said or e in said), None)
+            if extra:
+                return ConfigurationError(
+                    f"{link.caller} needs packages that are not installed: pip install 'cja-sync[{extra}]'"
+                )
             deps = " ".join(f"'{d}'" for d in link.dependencies)
             return ConfigurationError(
                 f"{link.caller} needs packages that are not installed: pip install {deps}"
@@ -60,6 +71,7 @@ def missing_driver(exc: BaseException) -> ConfigurationError | None:
 
 def as_cja_error(exc: BaseException) -> CJAError:
     """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure."""
+    import duckdb
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.configuration.providers.toml import TomlProviderReadException
 
@@ -76,6 +88,11 @@ def as_cja_error(exc: BaseException) -> CJAError:
     for link in chain:
         if isinstance(link, TomlProviderReadException):
             return ConfigurationError(f"{one_line(link)}: fix that file")
+    if isinstance(innermost, duckdb.IOException):
+        return CJAError(
+            f"cannot open the DuckDB warehouse: {one_line(innermost)}; check --duckdb-path "
+            "(the folder must exist and be writable)"
+        )
     if isinstance(innermost, ConfigurationException):
         return ConfigurationError(f"destination configuration: {one_line(innermost)}")
     return CJAError(f"sync failed: {type(innermost).__name__}: {one_line(innermost)}")

@@ -10,7 +10,7 @@ import dlt
 from cja_source.config import HealthSettings
 from cja_source.errors import ConfigurationError
 
-from .errors import NoSuccessfulSync, WarehouseUnavailable, missing_driver, one_line
+from .errors import NoSuccessfulSync, WarehouseUnavailable, innermost, missing_driver, one_line
 from .text import cut
 
 
@@ -44,7 +44,7 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
         synced = _has_successful_sync(pipeline)
     except Exception as exc:  # noqa: BLE001 - whatever stops the connection is the cause to report
         raise missing_driver(exc) or WarehouseUnavailable(
-            f"cannot open the warehouse {where}: {one_line(exc)}; {fix}"
+            f"cannot open the warehouse {where}: {one_line(innermost(exc))}; {fix}"
         ) from None
     if not synced:
         raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")

@@ -253,3 +253,14 @@ def test_report_renders_offline_in_chromium(
     assert tiles["stuck backfills"] == s["backfills_stuck"]
     assert tiles["stale datasets"] == s["datasets_stale"]
     assert tiles["failed datasets"] == s["datasets_failed"]
+
+
+def test_report_json(synced: RunOptions, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "h.html"
+    assert main(["report", *_args(synced), "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    s = _summary(synced)
+    assert printed["path"] == str(out.resolve()) and printed["bytes"] == out.stat().st_size
+    assert printed["counts"]["connections"] == s["connections"]
+    assert printed["counts"]["backfills"] == s["backfills_total"]
+    assert printed["counts"]["changes"] > 0
