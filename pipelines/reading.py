@@ -43,8 +43,11 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
     try:
         synced = _has_successful_sync(pipeline)
     except Exception as exc:  # noqa: BLE001 - whatever stops the connection is the cause to report
+        cause = one_line(innermost(exc))
+        if duckdb and "Could not set lock" in cause:
+            fix = "another process is writing it (a cja-sync run?): try again when it has finished"
         raise missing_driver(exc) or WarehouseUnavailable(
-            f"cannot open the warehouse {where}: {one_line(innermost(exc))}; {fix}"
+            f"cannot open the warehouse {where}: {cause}; {fix}"
         ) from None
     if not synced:
         raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")

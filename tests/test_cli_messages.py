@@ -181,3 +181,27 @@ def test_run_summary_shows_the_version(
     assert capsys.readouterr().out.startswith(f"cja-sync {__version__}: succeeded in ")
     assert main([*args, "--json"]) == 0
     assert f'"version": "{__version__}"' in capsys.readouterr().out
+
+
+def test_locked_duckdb_says_who_holds_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print(1); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == "1"
+        assert main(["health", "--duckdb-path", str(path), "--pipelines-dir", str(tmp_path / "p")]) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    line = one_line(capsys.readouterr().err)
+    assert "cannot open the warehouse" in line and "Could not set lock" in line and "try again" in line, line
