@@ -122,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .errors import as_cja_error
         from .text import visible
 
-        error = exc if isinstance(exc, CJAError) else as_cja_error(exc)
+        doing = {"run": "sync", "demo": "demo sync"}.get(args.command, args.command)
+        error = exc if isinstance(exc, CJAError) else as_cja_error(exc, doing)
         if debug:
             traceback.print_exception(exc)
         # messages quote names, paths and server answers: nothing in them may steer the terminal

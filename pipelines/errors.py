@@ -69,8 +69,9 @@ def missing_driver(exc: BaseException) -> ConfigurationError | None:
     return None
 
 
-def as_cja_error(exc: BaseException) -> CJAError:
-    """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure."""
+def as_cja_error(exc: BaseException, doing: str = "sync") -> CJAError:
+    """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure;
+    `doing` names what failed when nothing more specific is known (`report failed: ...`)."""
     import duckdb
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.configuration.providers.toml import TomlProviderReadException
@@ -95,7 +96,7 @@ def as_cja_error(exc: BaseException) -> CJAError:
         )
     if isinstance(innermost, ConfigurationException):
         return ConfigurationError(f"destination configuration: {one_line(innermost)}")
-    return CJAError(f"sync failed: {type(innermost).__name__}: {one_line(innermost)}")
+    return CJAError(f"{doing} failed: {type(innermost).__name__}: {one_line(innermost)}")
 
 
 def check_settings_files() -> None:

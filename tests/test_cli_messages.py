@@ -205,3 +205,11 @@ def test_locked_duckdb_says_who_holds_it(tmp_path: Path, capsys: pytest.CaptureF
         holder.wait()
     line = one_line(capsys.readouterr().err)
     assert "cannot open the warehouse" in line and "Could not set lock" in line and "try again" in line, line
+
+
+def test_unexpected_errors_name_the_command_and_show_no_raw_control_character() -> None:
+    from cja_sync.errors import as_cja_error
+
+    error = as_cja_error(RuntimeError("first line\n\x1b]0;retitled\x07 second line"), "report")
+    assert error.message == "report failed: RuntimeError: first line \\e]0;retitled\\x07 second line"
+    assert as_cja_error(ValueError("x")).message == "sync failed: ValueError: x"
