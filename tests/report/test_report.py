@@ -102,7 +102,7 @@ def _expected_worst(opts: Any, limit: int = 25) -> list[tuple[Any, ...]]:
 
 
 def assert_figures_match_views(figs: dict[str, Any], opts: Any) -> None:
-    """Every chart's numbers against the views, queried here independently of pipelines/report.py."""
+    """Every chart's numbers against the views, queried here independently of pipelines/report/."""
     s = _summary(opts)
     assert s["backfills_stuck"] > 0 and s["datasets_stale"] > 0 and s["backfills_failed"] > 0
     by_name = {name: {t["meta"]: t for t in fig["data"]} for name, fig in figs.items()}
