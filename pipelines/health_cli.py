@@ -62,14 +62,10 @@ def run_health(args: argparse.Namespace) -> int:
         )
     else:
         limit = None if args.all else (args.limit or DEFAULT_LIMIT)
-        print_report(report, limit=limit, more=f"--limit N or --all ({_again(args)})")
+        print_report(report, limit=limit, more="--limit N or --all")
         if met:
             print(f"health conditions met: {', '.join(met)}")
     return EXIT_HEALTH if met else EXIT_OK
-
-
-def _again(args: argparse.Namespace) -> str:
-    return "cja-sync health" if args.duckdb_path == "cja_sync.duckdb" else "cja-sync health --duckdb-path ..."
 
 
 def print_health_for_demo(args: argparse.Namespace) -> None:
