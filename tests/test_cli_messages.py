@@ -128,18 +128,6 @@ def test_postgres_down_is_not_no_sync(tmp_path: Path, command: str) -> None:
     assert "server is up" in line
 
 
-def test_report_write_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from cja_sync.report import write_page
-
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    with pytest.raises(Exception) as caught:
-        write_page(blocker / "health.html", "<html></html>")  # a file where a folder should be
-    message = str(caught.value)
-    assert message.startswith("cannot write the report to") and "choose another --out" in message
-    assert list(tmp_path.iterdir()) == [blocker]
-
-
 # ----- polish -----
 
 

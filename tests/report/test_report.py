@@ -264,3 +264,14 @@ def test_report_json(synced: RunOptions, tmp_path: Path, capsys: pytest.CaptureF
     assert printed["counts"]["connections"] == s["connections"]
     assert printed["counts"]["backfills"] == s["backfills_total"]
     assert printed["counts"]["changes"] > 0
+
+
+def test_report_write_error_is_one_line(
+    synced: RunOptions, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")  # a file where --out wants a folder
+    assert main(["report", *_args(synced), "--out", str(blocker / "h.html")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cja-sync: cannot write the report to"), lines
+    assert lines[0].endswith("; choose another --out") and list(tmp_path.iterdir()) == [blocker]
