@@ -88,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Log lines quote server answers and names: their control characters are shown, not obeyed
+    (a traceback, with --debug, keeps its line breaks)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        from .text import visible
+
+        return visible(super().formatMessage(record))
+
+
 def _pipelines_dir_default() -> str:
     # dlt's own answer: ~/.dlt/pipelines, or /var/dlt/pipelines when running as root
     from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -105,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (even its ERROR lines carry tracebacks: our own one-line message says what failed)
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING" if debug else "CRITICAL")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="cja-sync: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_VisibleFormatter("cja-sync: %(message)s"))
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, handlers=[handler])
     try:
         return _dispatch(args)
     except BrokenPipeError:

@@ -201,3 +201,16 @@ def test_unexpected_errors_name_the_command_and_show_no_raw_control_character() 
     error = as_cja_error(RuntimeError("first line\n\x1b]0;retitled\x07 second line"), "report")
     assert error.message == "report failed: RuntimeError: first line \\e]0;retitled\\x07 second line"
     assert as_cja_error(ValueError("x")).message == "sync failed: ValueError: x"
+
+
+def test_log_lines_show_control_characters(tmp_path: Path) -> None:
+    code = (
+        "import logging\n"
+        "from cja_sync.cli import main\n"
+        "main(['health', '--duckdb-path', 'none.duckdb'])  # sets up logging, then exits 1\n"
+        "logging.getLogger('cja_sync').warning('name %s', '\\x1b]0;retitled\\x07')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert proc.stderr.splitlines()[-1] == "cja-sync: name \\e]0;retitled\\x07", proc.stderr
