@@ -53,20 +53,23 @@ def missing_driver(exc: BaseException) -> ConfigurationError | None:
     for link in _chain(exc):
         module = (getattr(link, "name", None) or "").split(".")[0]
         if isinstance(link, ModuleNotFoundError) and module in DRIVER_EXTRAS:
-            fix = f"pip install 'cja-sync[{DRIVER_EXTRAS[module]}]'"
-            return ConfigurationError(f"the Python package {module} is not installed: {fix}")
+            return _driver_error(DRIVER_EXTRAS[module], module)
         if isinstance(link, MissingDependencyException):
             said = " ".join([str(link.caller), *map(str, link.dependencies)])
-            extra = next((e for m, e in DRIVER_EXTRAS.items() if m in said or e in said), None)
-            if extra:
-                return ConfigurationError(
-                    f"{link.caller} needs packages that are not installed: pip install 'cja-sync[{extra}]'"
-                )
+            found = next(((m, e) for m, e in DRIVER_EXTRAS.items() if m in said or e in said), None)
+            if found:
+                return _driver_error(found[1], found[0])
             deps = " ".join(f"'{d}'" for d in link.dependencies)
             return ConfigurationError(
                 f"{link.caller} needs packages that are not installed: pip install {deps}"
             )
     return None
+
+
+def _driver_error(extra: str, what: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"the {extra} destination needs {what}, which is not installed: pip install 'cja-sync[{extra}]'"
+    )
 
 
 def as_cja_error(exc: BaseException, doing: str = "sync") -> CJAError:

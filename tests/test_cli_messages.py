@@ -91,7 +91,8 @@ def test_missing_postgres_driver_names_the_extra(tmp_path: Path, make_sim: Calla
         code, _, err = cli(command, "--destination", "postgres", cwd=tmp_path, env=env, hide="psycopg2")
         assert code == 2, err
         line = one_line(err)
-        assert "pip install 'cja-sync[postgres]'" in line, line
+        assert line.startswith("cja-sync: the postgres destination needs ") and "psycopg2" in line, line
+        assert line.endswith(", which is not installed: pip install 'cja-sync[postgres]'"), line
 
 
 def test_bad_duckdb_path_is_one_line_with_the_fix(tmp_path: Path, make_sim: Callable[..., Any]) -> None:
