@@ -49,6 +49,8 @@ def write_page(out: Path, page: str) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
         try:
+            # mkstemp makes the file private (0600); a report is meant to be shared like any file
+            os.fchmod(fd, 0o666 & ~_umask())
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(page)
             os.replace(tmp, out)
@@ -60,6 +62,12 @@ def write_page(out: Path, page: str) -> None:
         raise ReportWriteError(
             f"cannot write the report to {cut(str(out), 300)}: {reason}; choose another --out"
         ) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def counts(data: dict[str, Any]) -> dict[str, int]:

@@ -264,6 +264,9 @@ def test_report_json(synced: RunOptions, tmp_path: Path, capsys: pytest.CaptureF
     assert printed["counts"]["connections"] == s["connections"]
     assert printed["counts"]["backfills"] == s["backfills_total"]
     assert printed["counts"]["changes"] > 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as readable as any file the user writes
 
 
 def test_report_write_error_is_one_line(
