@@ -7,6 +7,7 @@ from typing import Any
 
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigurationException
+from dlt.common.configuration.providers.toml import TomlProviderReadException
 from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
 from dlt.common.typing import TSecretStrValue
 
@@ -117,7 +118,9 @@ def load_settings(explicit: dict[str, Any] | None = None, *, need_credentials: b
             "(SOURCES__CJA__CREDENTIALS__CLIENT_SECRET, ...); see README 'Connect a real org'"
         ) from None
     except (ConfigurationException, ValueError, TypeError) as exc:
-        raise ConfigurationError(f"invalid setting in [sources.cja]: {_first_line(exc)}") from None
+        if isinstance(exc, TomlProviderReadException):  # dlt names the file, line and column
+            raise ConfigurationError(f"{_one_line(exc)}: fix that file") from None
+        raise ConfigurationError(f"invalid setting in [sources.cja]: {_one_line(exc)}") from None
     if cfg.health is None:
         cfg.health = HealthSettings()
     problems = cfg.problems()
@@ -126,5 +129,8 @@ def load_settings(explicit: dict[str, Any] | None = None, *, need_credentials: b
     return cfg
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+def _one_line(exc: BaseException) -> str:
+    # dlt puts the detail (a TOML line and column) on the lines after the first
+    return (" ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__)[
+        :600
+    ]

@@ -21,10 +21,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cja_source.version import __version__
+
     parser = _Parser(prog="cja-sync", description="Keep Adobe CJA connection metadata in a SQL warehouse.")
+    parser.add_argument("--version", action="version", version=f"cja-sync {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def common(p: argparse.ArgumentParser, duckdb_default: str = "cja_sync.duckdb") -> None:
+    def common(
+        p: argparse.ArgumentParser,
+        duckdb_default: str = "cja_sync.duckdb",
+        json_help: str = "print one JSON object instead of text",
+    ) -> None:
         p.add_argument(
             "--destination", default="duckdb", help="duckdb (default), postgres or any dlt destination"
         )
@@ -33,9 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--dataset-name", default="cja", help="dataset/schema name (default cja)")
         p.add_argument(
-            "--pipelines-dir", default=None, help="dlt's working directory (default ~/.dlt/pipelines)"
+            "--pipelines-dir",
+            default=None,
+            help=f"dlt's working directory (default {_pipelines_dir_default()})",
         )
-        p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+        p.add_argument("--json", action="store_true", help=json_help)
         p.add_argument("--debug", action="store_true", help="show dlt's log and tracebacks")
 
     run = sub.add_parser("run", help="sync the configured CJA org into the destination")
@@ -51,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="sync the built-in simulated org into ./cja_demo.duckdb")
     common(demo, "cja_demo.duckdb")
-    demo.add_argument("--full", action="store_true")
+    demo.add_argument("--full", action="store_true", help="refetch every backfill list (reconcile)")
     demo.add_argument("--connections", type=int, default=573, help="size of the simulated org (default 573)")
-    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--seed", type=int, default=42, help="seed of the simulated org (default 42)")
 
     from cja_source.simulator.cli import add_arguments as simulate_arguments
 
@@ -61,24 +70,54 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_arguments(simulate)
 
     health = sub.add_parser("health", help="print backfill/dataset/connection health from the views")
-    common(health)
+    common(health, json_help="print the whole report (every row) as one JSON object")
     health.add_argument(
         "--fail-on", default="", help="comma list of failed,stuck,stale,validation: exit 3 if present"
     )
+    shown = health.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--limit", type=int, default=None, metavar="N", help="show the N worst datasets (default 25)"
+    )
+    shown.add_argument(
+        "--all", action="store_true", help="show every stuck, failed, stale or running dataset"
+    )
 
     report = sub.add_parser("report", help="write a self-contained HTML health dashboard")
-    common(report)
-    report.add_argument("--out", default="health.html")
+    common(report, json_help="print {path, bytes, counts} as one JSON object instead of the path")
+    report.add_argument("--out", default="health.html", help="HTML file to write (default ./health.html)")
     return parser
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Log lines quote server answers and names: their control characters are shown, not obeyed
+    (a traceback, with --debug, keeps its line breaks)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        from .text import visible
+
+        return visible(super().formatMessage(record))
+
+
+def _pipelines_dir_default() -> str:
+    # dlt's own answer: ~/.dlt/pipelines, or /var/dlt/pipelines when running as root
+    from dlt.common.pipeline import get_dlt_pipelines_dir
+
+    try:
+        return get_dlt_pipelines_dir()
+    except Exception:  # noqa: BLE001 - a broken .dlt/*.toml: the command itself will report it
+        return "dlt's pipelines dir"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    debug = bool(getattr(args, "debug", False))
+    # before the parser: its --pipelines-dir help asks dlt, which sets up its logging on first use
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     # dlt logs every schema inference warning; a scheduled job wants one line per failure
     # (even its ERROR lines carry tracebacks: our own one-line message says what failed)
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING" if debug else "CRITICAL")
-    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="cja-sync: %(message)s")
+    args = build_parser().parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(_VisibleFormatter("cja-sync: %(message)s"))
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, handlers=[handler])
     try:
         return _dispatch(args)
     except BrokenPipeError:
@@ -92,16 +131,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - every failure ends in one line and an exit code
         from cja_source.errors import CJAError
 
-        from .sync import as_cja_error
+        from .errors import as_cja_error
+        from .text import visible
 
-        error = exc if isinstance(exc, CJAError) else as_cja_error(exc)
+        doing = {"run": "sync", "demo": "demo sync"}.get(args.command, args.command)
+        error = exc if isinstance(exc, CJAError) else as_cja_error(exc, doing)
         if debug:
             traceback.print_exception(exc)
-        print(f"cja-sync: {error.message}", file=sys.stderr)
+        # messages quote names, paths and server answers: nothing in them may steer the terminal
+        print(f"cja-sync: {visible(error.message)}", file=sys.stderr)
         return error.exit_code
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command != "simulate":
+        from .errors import check_settings_files
+
+        check_settings_files()
     if args.command == "simulate":
         from cja_source.simulator.cli import run as simulate
 
@@ -154,6 +200,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    from cja_source.version import __version__
+
+    summary = {"version": __version__, **summary}
     if as_json:
         print(json.dumps(summary, default=str, sort_keys=True))
         return
@@ -161,9 +210,11 @@ def print_summary(summary: dict[str, Any], as_json: bool) -> None:
     requests = ", ".join(f"{e} {n}" for e, n in sorted(summary.get("requests", {}).items()))
     statuses = ", ".join(f"{s}: {n}" for s, n in sorted(summary.get("http_statuses", {}).items()))
     pairs = summary.get("backfill_pairs", {})
+    from .text import cut
+
     print(
-        f"cja-sync: {summary['status']} in {summary.get('duration_seconds', 0):.1f} s "
-        f"(org {summary['org_id']} -> {summary['destination']} dataset {summary['dataset']}"
+        f"cja-sync {summary['version']}: {summary['status']} in {summary.get('duration_seconds', 0):.1f} s "
+        f"(org {cut(summary['org_id'], 80)} -> {summary['destination']} dataset {cut(summary['dataset'], 80)}"
         f"{', full' if summary.get('full') else ''})"
     )
     print(f"  rows written:   {rows}")

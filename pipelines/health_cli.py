@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import dlt
 
-from cja_source.config import HealthSettings
-from cja_source.errors import ConfigurationError
-
-from .cli import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE, options_from_args
-from .views import create_views, stored_thresholds, views_exist
+from .cli import EXIT_HEALTH, EXIT_OK, EXIT_USAGE
+from .errors import NoSuccessfulSync
+from .reading import open_for_reading
+from .text import cut, json_default, pad, ts, visible, width
 
 CONDITIONS = ("failed", "stuck", "stale", "validation")
 # problem rows, worst first: a stale dataset ranks between FAILED and IN_PROGRESS
@@ -38,8 +35,11 @@ ROW_COLUMNS = (
 )
 
 
-class NoSync(Exception):
-    pass
+DEFAULT_LIMIT = 25
+LEGEND = (
+    "C/F/P/Q: the dataset's backfills completed/failed/in progress/queued; OLDEST OPEN: age of its "
+    "oldest open backfill at the last sync; LAST FAILED: creation time of its latest failed backfill"
+)
 
 
 def run_health(args: argparse.Namespace) -> int:
@@ -47,20 +47,22 @@ def run_health(args: argparse.Namespace) -> int:
     unknown = [c for c in fail_on if c not in CONDITIONS]
     if unknown:
         print(
-            f"cja-sync: unknown --fail-on condition {unknown[0]!r}; use {','.join(CONDITIONS)}",
+            f"cja-sync: unknown --fail-on condition {visible(unknown[0])!r}; use {','.join(CONDITIONS)}",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    report = _load(args, pipeline_name="cja")
-    if report is None:
-        return EXIT_FAILED
+    if args.limit is not None and args.limit < 1:
+        print("cja-sync: --limit must be at least 1 (or use --all)", file=sys.stderr)
+        return EXIT_USAGE
+    report = read_report(open_for_reading(args, pipeline_name="cja"))
     met = [c for c in fail_on if report["conditions"][c]]
     if args.json:
         print(
-            json.dumps({**report, "fail_on": fail_on, "failing": met}, default=_json_default, sort_keys=True)
+            json.dumps({**report, "fail_on": fail_on, "failing": met}, default=json_default, sort_keys=True)
         )
     else:
-        print_report(report)
+        limit = None if args.all else (args.limit or DEFAULT_LIMIT)
+        print_report(report, limit=limit, more="--limit N or --all")
         if met:
             print(f"health conditions met: {', '.join(met)}")
     return EXIT_HEALTH if met else EXIT_OK
@@ -68,63 +70,13 @@ def run_health(args: argparse.Namespace) -> int:
 
 def print_health_for_demo(args: argparse.Namespace) -> None:
     """The short version the demo ends with: org summary and the worst ten datasets."""
-    report = _load(args, pipeline_name="cja_demo")
-    if report is not None:
-        print()
-        print_report(report, limit=10, more=f"cja-sync health --duckdb-path {args.duckdb_path}")
-
-
-def _load(args: argparse.Namespace, pipeline_name: str) -> dict[str, Any] | None:
-    from .sync import make_pipeline
-
-    opts = options_from_args(args, pipeline_name=pipeline_name)
-    where = (
-        str(Path(opts.duckdb_path).resolve())
-        if opts.destination == "duckdb"
-        else f"{opts.destination} dataset {opts.dataset_name}"
-    )
-    # connecting to a DuckDB path that does not exist would create an empty file there
-    if opts.destination == "duckdb" and not Path(opts.duckdb_path).exists():
-        return print_no_sync(where)
-    pipeline = make_pipeline(opts)
-    if not has_successful_sync(pipeline):
-        return print_no_sync(where)
-    health = health_settings()
-    wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))
-    if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
-        create_views(pipeline, health)
-    return read_report(pipeline)
-
-
-def health_settings() -> HealthSettings:
-    """`[sources.cja.health]` alone: load_settings(need_credentials=False) still insists on a valid
-    org_id, which a machine that only reads the warehouse need not have."""
-    from dlt.common.configuration import resolve_configuration
-
     try:
-        health = resolve_configuration(HealthSettings(), sections=("sources", "cja", "health"))
-    except Exception as exc:  # noqa: BLE001 - dlt raises several types for a bad value
-        raise ConfigurationError(f"invalid setting in [sources.cja.health]: {exc}") from None
-    if float(health.stuck_after_hours) <= 0 or float(health.stale_after_hours) <= 0:
-        raise ConfigurationError("sources.cja.health thresholds must be positive")
-    return health
-
-
-def print_no_sync(where: str) -> None:
-    print(f"cja-sync: no successful sync in {where}; run cja-sync run first", file=sys.stderr)
-    return None
-
-
-def has_successful_sync(pipeline: dlt.Pipeline) -> bool:
-    try:
-        with pipeline.sql_client() as sql:
-            rows = sql.execute_sql(
-                f"SELECT COUNT(*) FROM {sql.make_qualified_table_name('sync_runs')} "
-                "WHERE status = 'succeeded' AND finished_at IS NOT NULL"
-            )
-    except Exception:  # noqa: BLE001 - missing dataset or table: nothing synced there
-        return False
-    return bool(rows and rows[0][0])
+        report = read_report(open_for_reading(args, pipeline_name="cja_demo"))
+    except NoSuccessfulSync as exc:
+        print(f"cja-sync: {exc.message}", file=sys.stderr)
+        return
+    print()
+    print_report(report, limit=10, more=f"cja-sync health --duckdb-path {visible(args.duckdb_path)} --all")
 
 
 def read_report(pipeline: dlt.Pipeline) -> dict[str, Any]:
@@ -176,68 +128,72 @@ def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def print_report(report: dict[str, Any], limit: int | None = None, more: str = "cja-sync health") -> None:
+def print_report(report: dict[str, Any], limit: int | None = None, more: str = "--all") -> None:
+    """The org summary, then the problem datasets worst first; `limit` rows at most (None: all)."""
     for org in report["orgs"]:
-        print(
-            f"Health of {org['org_id']} as of {_ts(org['as_of'])} "
-            f"(stuck after {org['stuck_after_hours']:g} h, stale after {org['stale_after_hours']:g} h)"
-        )
-        print(
-            f"  connections {org['connections']}: {org['connections_unhealthy']} need attention, "
-            f"{org['connections_with_validation_errors']} with validation errors "
-            f"({org['validation_errors']} errors)"
-        )
-        print(
-            f"  datasets {org['datasets']}: stuck {org['datasets_stuck']}, failed {org['datasets_failed']}, "
-            f"in progress {org['datasets_in_progress']}, healthy {org['datasets_healthy']}, "
-            f"no backfills {org['datasets_no_backfills']}; stale {org['datasets_stale']} "
-            f"of {org['streaming_datasets']} streaming"
-        )
-        print(
-            f"  backfills {org['backfills_total']}: completed {org['backfills_completed']}, "
-            f"failed {org['backfills_failed']}, in progress {org['backfills_in_progress']}, "
-            f"queued {org['backfills_in_queue']}, stuck {org['backfills_stuck']}"
-        )
+        _print_org(org)
     rows = report["datasets"]
     shown = rows if limit is None else rows[:limit]
     if not shown:
         print("no stuck, failed, stale or running backfills")
     else:
         _print_table(shown)
+        print(LEGEND)
         if len(shown) < len(rows):
-            print(f"... and {len(rows) - len(shown)} more: run {more}")
-    if report["validation"] and limit is None:
-        print("connections with validation errors:")
-        for v in report["validation"]:
-            print(f"  {v['connection_name'] or ''} ({v['connection_id']}): {v['validation_errors']}")
+            print(f"{len(shown)} of {len(rows)} datasets shown, worst first; for more: {more}")
+    validation = report["validation"]
+    if validation:
+        listed = validation if limit is None else validation[:limit]
+        print(f"connections with validation errors ({len(listed)} of {len(validation)}):")
+        for v in listed:
+            print(
+                f"  {cut(v['connection_name'], 60)} ({cut(v['connection_id'], 60)}): {v['validation_errors']}"
+            )
+
+
+def _print_org(org: dict[str, Any]) -> None:
+    print(
+        f"Health of {cut(org['org_id'], 80)} as of {ts(org['as_of'])} "
+        f"(stuck after {org['stuck_after_hours']:g} h, stale after {org['stale_after_hours']:g} h)"
+    )
+    print(
+        f"  connections {org['connections']}: {org['connections_unhealthy']} need attention, "
+        f"{org['connections_with_validation_errors']} with validation errors "
+        f"({org['validation_errors']} errors)"
+    )
+    print(
+        f"  datasets {org['datasets']}: stuck {org['datasets_stuck']}, failed {org['datasets_failed']}, "
+        f"in progress {org['datasets_in_progress']}, healthy {org['datasets_healthy']}, "
+        f"no backfills {org['datasets_no_backfills']}; stale {org['datasets_stale']} "
+        f"of {org['streaming_datasets']} streaming"
+    )
+    print(
+        f"  backfills {org['backfills_total']}: completed {org['backfills_completed']}, "
+        f"failed {org['backfills_failed']}, in progress {org['backfills_in_progress']}, "
+        f"queued {org['backfills_in_queue']}, stuck {org['backfills_stuck']}"
+    )
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     header = ("STATUS", "STALE", "CONNECTION", "DATASET", "C/F/P/Q", "OLDEST OPEN", "LAST FAILED")
     body = [
         (
-            r["health_status"],
+            visible(r["health_status"]),
             "stale" if r["is_stale"] else "",
-            _cut(r["connection_name"] or r["connection_id"], 30),
-            _cut(r["data_set_name"] or r["data_set_id"], 30),
+            _named(r["connection_name"], r["connection_id"]),
+            _named(r["data_set_name"], r["data_set_id"]),
             f"{r['completed_count']}/{r['failed_count']}/{r['in_progress_count']}/{r['in_queue_count']}",
             "" if r["oldest_open_age_hours"] is None else f"{r['oldest_open_age_hours']:.0f} h",
-            _ts(r["last_failed_at"]),
+            ts(r["last_failed_at"]),
         )
         for r in rows
     ]
-    widths = [max(len(str(line[i])) for line in (header, *body)) for i in range(len(header))]
+    widths = [max(width(line[i]) for line in (header, *body)) for i in range(len(header))]
     for line in (header, *body):
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        print("  ".join(pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _ts(value: Any) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else ""
-
-
-def _json_default(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+def _named(name: Any, ident: Any) -> str:
+    """A name cut to fit, with the end of the id: equal names stay told apart."""
+    suffix = visible(ident)[-6:]
+    return f"{cut(name or ident, 30)} ~{suffix}" if name else cut(ident, 37)

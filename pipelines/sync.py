@@ -21,8 +21,9 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from cja_source import cja_source, make_client
 from cja_source.client import CJAClient
 from cja_source.config import CJASettings
-from cja_source.errors import CJAError, ConfigurationError
+from cja_source.errors import ConfigurationError
 
+from .errors import as_cja_error
 from .views import create_views
 from .warehouse import existing_tables, pipeline_lock, read_snapshot, reconcile
 
@@ -171,7 +172,7 @@ def _run_locked(
         try:
             _log_run(pipeline, _run_row(summary, started), fmt)
         except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
-            logger.warning("could not record the failed run in sync_runs")
+            logger.info("could not record the failed run in sync_runs")  # the error says why, once
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise error from None
@@ -273,29 +274,6 @@ def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> No
         loader_file_format=fmt,
         schema=dlt.Schema("cja_runs"),
     )
-
-
-def as_cja_error(exc: BaseException) -> CJAError:
-    """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure."""
-    from dlt.common.configuration.exceptions import ConfigurationException
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    innermost = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, CJAError):
-            return current
-        innermost = current
-        nxt = getattr(current, "exception", None)
-        current = nxt if isinstance(nxt, BaseException) else (current.__cause__ or current.__context__)
-    if isinstance(exc, KeyboardInterrupt):
-        return CJAError("interrupted")
-    lines = [line.strip() for line in str(innermost).splitlines() if line.strip()]
-    text = "; ".join(lines[:2]) or type(innermost).__name__
-    if isinstance(innermost, ConfigurationException):
-        return ConfigurationError(f"destination configuration: {text[:400]}")
-    return CJAError(f"sync failed: {type(innermost).__name__}: {text[:400]}")
 
 
 class _Progress:

@@ -11,6 +11,7 @@ import pytest
 
 from cja_source.simulator import SimConfig, Simulator
 from cja_sync.cli import build_parser, main
+from cja_sync.health_cli import LEGEND
 from cja_sync.sync import run_sync
 from tests.test_health_support import duckdb_options, settings_for
 
@@ -87,5 +88,29 @@ def test_demo_summary_is_short(
     print_health_for_demo(args)
     out = capsys.readouterr().out
     assert "Health of" in out
-    table = out.splitlines()[out.splitlines().index(_header(out)) + 1 :]
-    assert len([line for line in table if not line.startswith("...")]) == 10
+    lines = out.splitlines()
+    table = lines[lines.index(_header(out)) + 1 : lines.index(LEGEND)]
+    assert len(table) == 10
+    assert "datasets shown, worst first" in out
+
+
+def test_limit_all_and_legend(warehouse: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert health(warehouse, "--json") == 0
+    total = len(json.loads(capsys.readouterr().out)["datasets"])
+    assert total > 25  # the default limit bites
+
+    def table(*more: str) -> tuple[list[str], str]:
+        assert health(warehouse, *more) == 0
+        out = capsys.readouterr().out
+        lines = out.splitlines()
+        return lines[lines.index(_header(out)) + 1 : lines.index(LEGEND)], out
+
+    rows, out = table()
+    assert len(rows) == 25 and f"25 of {total} datasets shown, worst first" in out
+    rows, out = table("--limit", "3")
+    assert len(rows) == 3 and f"3 of {total} datasets shown" in out
+    rows, out = table("--all")
+    assert len(rows) == total and "datasets shown" not in out
+    assert "C/F/P/Q: the dataset's backfills completed/failed/in progress/queued" in out
+    assert health(warehouse, "--limit", "0") == 2
+    assert "--limit" in capsys.readouterr().err

@@ -13,15 +13,14 @@ import pytest
 from cja_source.simulator import SimConfig, Simulator
 from cja_sync.sync import RunOptions
 from cja_sync.views import VIEWS
+from tests.conftest import PG_URL  # CJA_TEST_POSTGRES, as the README says
 from tests.test_health_support import duckdb_options, expected_pairs, query, sync, truth_at_reference
-
-PG_URL = "postgresql://postgres:postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """Fails instead of skipping in CI, where a missing server is a broken build, not a laptop."""
-    url = os.environ.get("CJA_TEST_POSTGRES_URL", PG_URL)
+    url = PG_URL
     try:
         import psycopg2
 

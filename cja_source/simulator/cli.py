@@ -13,19 +13,19 @@ from .core import Simulator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", default="0", help="0 = any free port")
-    parser.add_argument("--seed", default="42")
-    parser.add_argument("--connections", default="573")
+    parser.add_argument("--seed", default="42", help="seed of the generated org (default 42)")
+    parser.add_argument("--connections", default="573", help="connections in the org (default 573)")
     parser.add_argument("--latency-ms", default="0", help="A or A-B milliseconds added to each data request")
     parser.add_argument("--rate-limit", default="12/6", help="N/SECONDS per client id, or 'off'")
     parser.add_argument("--error-rate", default="0", help="share of data requests answered 5xx (0..1)")
     parser.add_argument("--token-ttl", default="86399", help="token lifetime in seconds")
     parser.add_argument("--inline-backfills", default="on", help="on|off")
     parser.add_argument("--page-shape", default="guide", help="guide|spring")
-    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
-    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
-    parser.add_argument("--org-id", default=DEFAULT_ORG_ID)
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="client id IMS accepts")
+    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET, help="client secret IMS accepts")
+    parser.add_argument("--org-id", default=DEFAULT_ORG_ID, help="IMS org id of the simulated org")
 
 
 def _num(value: str, name: str, kind: type = int, lo: float = 0, hi: float | None = None) -> Any:

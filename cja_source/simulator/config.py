@@ -31,6 +31,8 @@ class SimConfig:
     page_shape: str = "guide"
     cache_max_age: float = 0.0
     now: datetime | None = None
+    # connection and dataset names from simulator/hostile.py (markup, escapes, NUL, 100 KB, ...)
+    hostile_names: bool = False
 
     def __post_init__(self) -> None:
         if self.page_shape not in ("guide", "spring"):

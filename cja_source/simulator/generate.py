@@ -6,6 +6,7 @@ from random import Random
 from typing import Any
 
 from .config import B2B_CONTAINERS, DATA_SOURCE_TYPES, VALIDATION_ERROR_CODES, SimConfig
+from .hostile import hostile_name
 from .model import Backfill, Connection, Dataset, rand_hex, rand_uuid
 
 HOUR = 3_600_000
@@ -60,6 +61,7 @@ class Generator:
         ]
         self.sandboxes = [(rand_uuid(r), name) for name in ("prod", "dev", "stage", "emea-prod")]
         self.now_ms = now_ms
+        self.names_given = 0  # hostile names in turn, without drawing from the seeded streams
 
     # ----- connections -----
 
@@ -113,7 +115,13 @@ class Generator:
         # the spec types tags as objects whose every value is an object
         n_tags = r.randint(0, 2)
         tags = [{"tag": {"id": rand_hex(r, 8), "name": r.choice(_WORDS).lower()}} for _ in range(n_tags)]
+        if cfg.hostile_names:
+            f["name"] = self._hostile_name()
         return Connection(uid, f, ds, owner_name, tags)
+
+    def _hostile_name(self) -> str:
+        self.names_given += 1
+        return hostile_name(self.names_given - 1)
 
     @staticmethod
     def _skewed_count(r: Random, hi: int) -> int:
@@ -159,6 +167,8 @@ class Generator:
         container = r.choice(("person", *B2B_CONTAINERS)) if b2b else None
         dst = 0 if dtype == "event" and r.random() < 0.5 else r.randrange(len(DATA_SOURCE_TYPES))
         name = f"{r.choice(_DS_WORDS)}_{dtype}_{r.randint(1, 9999)}"
+        if self.cfg.hostile_names:
+            name = self._hostile_name()
         return Dataset(
             rand_hex(r, 24),
             name,

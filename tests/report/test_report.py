@@ -102,7 +102,7 @@ def _expected_worst(opts: Any, limit: int = 25) -> list[tuple[Any, ...]]:
 
 
 def assert_figures_match_views(figs: dict[str, Any], opts: Any) -> None:
-    """Every chart's numbers against the views, queried here independently of pipelines/report.py."""
+    """Every chart's numbers against the views, queried here independently of pipelines/report/."""
     s = _summary(opts)
     assert s["backfills_stuck"] > 0 and s["datasets_stale"] > 0 and s["backfills_failed"] > 0
     by_name = {name: {t["meta"]: t for t in fig["data"]} for name, fig in figs.items()}
@@ -253,3 +253,28 @@ def test_report_renders_offline_in_chromium(
     assert tiles["stuck backfills"] == s["backfills_stuck"]
     assert tiles["stale datasets"] == s["datasets_stale"]
     assert tiles["failed datasets"] == s["datasets_failed"]
+
+
+def test_report_json(synced: RunOptions, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "h.html"
+    assert main(["report", *_args(synced), "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    s = _summary(synced)
+    assert printed["path"] == str(out.resolve()) and printed["bytes"] == out.stat().st_size
+    assert printed["counts"]["connections"] == s["connections"]
+    assert printed["counts"]["backfills"] == s["backfills_total"]
+    assert printed["counts"]["changes"] > 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as readable as any file the user writes
+
+
+def test_report_write_error_is_one_line(
+    synced: RunOptions, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")  # a file where --out wants a folder
+    assert main(["report", *_args(synced), "--out", str(blocker / "h.html")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cja-sync: cannot write the report to"), lines
+    assert lines[0].endswith("; choose another --out") and list(tmp_path.iterdir()) == [blocker]

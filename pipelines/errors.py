@@ -1,0 +1,118 @@
+"""Any exception as one line that says what failed and what to do about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cja_source.errors import CJAError, ConfigurationError
+
+from .text import cut
+
+# Python module -> the extra of ours that installs it
+DRIVER_EXTRAS = {"psycopg2": "postgres"}
+MESSAGE_COLUMNS = 600
+
+
+class WarehouseUnavailable(CJAError):
+    """The warehouse exists (or should) but cannot be opened: a different cause from "no sync yet"."""
+
+
+class NoSuccessfulSync(CJAError):
+    """The warehouse opens but holds no successful sync."""
+
+
+def one_line(exc: BaseException) -> str:
+    """Every line of the message joined (dlt puts the useful part, e.g. a TOML line and column,
+    after a colon and a newline), control characters escaped, the length bounded."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join(lines) or type(exc).__name__
+    return cut(text, MESSAGE_COLUMNS)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: set[int] = set()
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        out.append(current)
+        nxt = getattr(current, "exception", None)  # dlt's PipelineStepFailed keeps the cause there
+        current = nxt if isinstance(nxt, BaseException) else (current.__cause__ or current.__context__)
+    return out
+
+
+def innermost(exc: BaseException) -> BaseException:
+    """The root cause under dlt's wrappers (their own text adds advice that is often wrong here)."""
+    return _chain(exc)[-1]
+
+
+def missing_driver(exc: BaseException) -> ConfigurationError | None:
+    """A destination driver that is not installed, named with the install command that adds it."""
+    from dlt.common.exceptions import MissingDependencyException
+
+    for link in _chain(exc):
+        module = (getattr(link, "name", None) or "").split(".")[0]
+        if isinstance(link, ModuleNotFoundError) and module in DRIVER_EXTRAS:
+            return _driver_error(DRIVER_EXTRAS[module], module)
+        if isinstance(link, MissingDependencyException):
+            said = " ".join([str(link.caller), *map(str, link.dependencies)])
+            found = next(((m, e) for m, e in DRIVER_EXTRAS.items() if m in said or e in said), None)
+            if found:
+                return _driver_error(found[1], found[0])
+            deps = " ".join(f"'{d}'" for d in link.dependencies)
+            return ConfigurationError(
+                f"{link.caller} needs packages that are not installed: pip install {deps}"
+            )
+    return None
+
+
+def _driver_error(extra: str, what: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"the {extra} destination needs {what}, which is not installed: pip install 'cja-sync[{extra}]'"
+    )
+
+
+def as_cja_error(exc: BaseException, doing: str = "sync") -> CJAError:
+    """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure;
+    `doing` names what failed when nothing more specific is known (`report failed: ...`)."""
+    import duckdb
+    from dlt.common.configuration.exceptions import ConfigurationException
+    from dlt.common.configuration.providers.toml import TomlProviderReadException
+
+    chain = _chain(exc)
+    for link in chain:
+        if isinstance(link, CJAError):
+            return link
+    if isinstance(exc, KeyboardInterrupt):
+        return CJAError("interrupted")
+    driver = missing_driver(exc)
+    if driver is not None:
+        return driver
+    innermost = chain[-1]
+    for link in chain:
+        if isinstance(link, TomlProviderReadException):
+            return ConfigurationError(f"{one_line(link)}: fix that file")
+    if isinstance(innermost, duckdb.IOException):
+        return CJAError(
+            f"cannot open the DuckDB warehouse: {one_line(innermost)}; check --duckdb-path "
+            "(the folder must exist and be writable)"
+        )
+    if isinstance(innermost, ConfigurationException):
+        return ConfigurationError(f"destination configuration: {one_line(innermost)}")
+    return CJAError(f"{doing} failed: {type(innermost).__name__}: {one_line(innermost)}")
+
+
+def check_settings_files() -> None:
+    """dlt skips a `secrets.toml` or `config.toml` that is not a regular file without a word, and
+    the run then fails for a missing setting: name the real cause instead."""
+    import dlt
+
+    context = dlt.current.run_context()
+    for folder in {context.settings_dir, context.global_dir}:
+        for name in ("secrets.toml", "config.toml"):
+            path = Path(folder) / name
+            if path.exists() and not path.is_file():
+                raise ConfigurationError(
+                    f"{cut(str(path), 200)} is not a file (a directory?): dlt cannot read settings from it; "
+                    "replace it with a TOML file or remove it"
+                )

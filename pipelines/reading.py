@@ -1,0 +1,86 @@
+"""Opening a warehouse for `health` and `report`: tell "cannot open it" from "nothing synced yet"."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import dlt
+
+from cja_source.config import HealthSettings
+from cja_source.errors import ConfigurationError
+
+from .errors import NoSuccessfulSync, WarehouseUnavailable, innermost, missing_driver, one_line
+from .text import cut
+
+
+def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dlt.Pipeline:
+    """The pipeline of `args`, its views current. Raises NoSuccessfulSync, WarehouseUnavailable or
+    ConfigurationError (a missing driver, a bad threshold)."""
+    from .cli import options_from_args
+    from .sync import make_pipeline
+    from .views import create_views, stored_thresholds, views_exist
+
+    opts = options_from_args(args, pipeline_name=pipeline_name)
+    duckdb = opts.destination == "duckdb"
+    path = Path(opts.duckdb_path)
+    where = (
+        cut(str(path.resolve()), 300)
+        if duckdb
+        else f"{opts.destination} dataset {cut(opts.dataset_name, 100)}"
+    )
+    fix = (
+        "check --duckdb-path"
+        if duckdb
+        else f"check the {opts.destination} credentials and that the server is up"
+    )
+    # connecting to a DuckDB path that does not exist would create an empty file there
+    if duckdb and not path.exists():
+        raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
+    if duckdb and not path.is_file():
+        raise WarehouseUnavailable(f"cannot open the warehouse {where}: it is not a file; {fix}")
+    pipeline = make_pipeline(opts)
+    try:
+        synced = _has_successful_sync(pipeline)
+    except Exception as exc:  # noqa: BLE001 - whatever stops the connection is the cause to report
+        cause = one_line(innermost(exc))
+        if duckdb and "Could not set lock" in cause:
+            fix = "another process is writing it (a cja-sync run?): try again when it has finished"
+        raise missing_driver(exc) or WarehouseUnavailable(
+            f"cannot open the warehouse {where}: {cause}; {fix}"
+        ) from None
+    if not synced:
+        raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
+    health = health_settings()
+    wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))
+    if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
+        create_views(pipeline, health)
+    return pipeline
+
+
+def _has_successful_sync(pipeline: dlt.Pipeline) -> bool:
+    """False when the dataset or `sync_runs` is missing; any failure to connect or read propagates."""
+    from .warehouse import existing_tables
+
+    with pipeline.sql_client() as sql:
+        if "sync_runs" not in existing_tables(sql):
+            return False
+        rows = sql.execute_sql(
+            f"SELECT COUNT(*) FROM {sql.make_qualified_table_name('sync_runs')} "
+            "WHERE status = 'succeeded' AND finished_at IS NOT NULL"
+        )
+    return bool(rows and rows[0][0])
+
+
+def health_settings() -> HealthSettings:
+    """`[sources.cja.health]` alone: load_settings(need_credentials=False) still insists on a valid
+    org_id, which a machine that only reads the warehouse need not have."""
+    from dlt.common.configuration import resolve_configuration
+
+    try:
+        health = resolve_configuration(HealthSettings(), sections=("sources", "cja", "health"))
+    except Exception as exc:  # noqa: BLE001 - dlt raises several types for a bad value
+        raise ConfigurationError(f"invalid setting in [sources.cja.health]: {one_line(exc)}") from None
+    if float(health.stuck_after_hours) <= 0 or float(health.stale_after_hours) <= 0:
+        raise ConfigurationError("sources.cja.health thresholds must be positive")
+    return health
