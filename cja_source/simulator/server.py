@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from .api import error_status
+from .faults import mutate_items
 
 if TYPE_CHECKING:
     from .core import Simulator
@@ -152,6 +153,8 @@ class Handler(BaseHTTPRequestHandler):
             # a repeated list parameter (expansion=a&expansion=b) means the same as a comma list
             params[k] = f"{params[k]},{v}" if k in params else v
         status, out = sim.api.handle(endpoint, args, params, sim.gateway.is_admin(client_id or ""))
+        if status == 200 and faults.malformed_item:
+            mutate_items(faults.malformed_item, endpoint, out)
         if status == 200 and faults.take_malformed():
             data = orjson.dumps(out)
             self._finish(endpoint, 200, None, raw=data[: max(1, len(data) // 2)])
