@@ -24,7 +24,7 @@ from .backfill_plan import Plan, plan_pair
 from .client import CJAClient, ClientConfig
 from .config import CJASettings
 from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
-from .listing import ListingPage, connection_pages, inline_datasets, listing_params
+from .listing import ListingPage, backfill_items, connection_pages, inline_datasets, listing_params
 from .records import (
     WarehouseSnapshot,
     backfill_rows,
@@ -173,7 +173,7 @@ def cja_source(
             "locale": cfg.locale,
         }
         futures = {
-            cid: pool.submit(client.get, "get", settings.ENDPOINTS["get"].format(connection_id=cid), params)
+            cid: pool.submit(client.get, "get", settings.endpoint_path("get", connection_id=cid), params)
             for cid in wanted
         }
         out = {}
@@ -198,6 +198,7 @@ def cja_source(
         from the inline lists where complete, else from the backfills endpoint, `max_concurrency` at once."""
         batch: list[dict[str, Any]] = []  # rows go out as one Arrow table per BATCH_ROWS
         to_fetch: list[tuple[str, str]] = []
+        totals: dict[tuple[str, str], int | None] = {}  # backfillSummary.total bounds each fetch
         for c in page.items:
             cid = with_prefix(c["id"])
             for d in c.get("dataSets") or ():
@@ -210,6 +211,7 @@ def cja_source(
                     stats["pairs_inline"] = stats.get("pairs_inline", 0) + 1
                 elif plan is Plan.FETCH:
                     to_fetch.append((cid, dsid))
+                    totals[(cid, dsid)] = summary[0] if summary else None
                 elif plan is Plan.MISSING:
                     raise ConfigurationError(
                         f'backfills = "inline" but the listing carried no backfill list for dataset {dsid} '
@@ -223,7 +225,7 @@ def cja_source(
         batch.extend(relisted)
         pending: set[Future[list[dict[str, Any]]]] = set()
         for cid, dsid in to_fetch:
-            pending.add(pool.submit(_fetch_backfills, cid, dsid))
+            pending.add(pool.submit(_fetch_backfills, cid, dsid, totals.get((cid, dsid))))
             while len(pending) >= 4 * int(cfg.max_concurrency):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
@@ -270,12 +272,8 @@ def cja_source(
         stats["pairs_inline"] = stats.get("pairs_inline", 0) + len(covered)
         return [p for p in pairs if p not in covered], rows
 
-    def _fetch_backfills(cid: str, dsid: str) -> list[dict[str, Any]]:
-        path = settings.ENDPOINTS["backfills"].format(connection_id=cid, data_set_id=dsid)
-        params = {"sortProperty": "createdDate", "sortDirection": "ASC"}
-        items: list[dict[str, Any]] = []
-        for page_items, _meta in client.paginate("backfills", path, params, page_size):
-            items.extend(page_items)
+    def _fetch_backfills(cid: str, dsid: str, total: int | None) -> list[dict[str, Any]]:
+        items = backfill_items(client, cid, dsid, page_size, total)
         return backfill_rows(cid, dsid, items, org_id, now, snapshot.backfills_first_seen)
 
     @dlt.transformer(

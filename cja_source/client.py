@@ -25,7 +25,7 @@ from .errors import (
     PermissionDeniedError,
     ServiceUnavailableError,
 )
-from .paging import CJAPagePaginator
+from .paging import CJAPagePaginator, PagingGuard
 from .throttle import RollingWindowThrottle
 
 logger = logging.getLogger("cja_source")
@@ -240,9 +240,11 @@ class CJAClient:
         params: dict[str, Any],
         page_size: int,
         next_limit: Callable[[list[dict[str, Any]], int], int] | None = None,
+        guard: PagingGuard | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
         """Yield (items, page body without content) for every page; a timed-out page is asked
-        again at half the size, since the gateway cuts every request at 60 s."""
+        again at half the size, since the gateway cuts every request at 60 s. `guard` raises
+        PagingError when the listing cannot end (not retried: asking again would not help)."""
         cursor = CJAPagePaginator(limit=page_size)
         while cursor.has_next_page:
             try:
@@ -258,7 +260,12 @@ class CJAClient:
                 continue
             if not isinstance(body, dict) or not isinstance(body.get("content", []), list):
                 raise MalformedResponseError(f"CJA API answered a page without a content list at {path}")
+            page = cursor.page
+            if guard is not None:
+                guard.check_claim(body, cursor.limit, page)
             items = cursor.take(body)
+            if guard is not None:
+                guard.check_items(items, page)
             meta = {k: v for k, v in body.items() if k != "content"}
             del body  # the page's items are all we keep
             if next_limit is not None and cursor.has_next_page:

@@ -1,0 +1,27 @@
+"""Ids a URL path must percent-encode (issue 11)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cja_source.simulator.generate import ODD_ID_SUFFIXES
+from cja_sync.sync import run_sync
+
+from ..truth_compare import assert_matches_truth
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "endpoint"])
+def test_odd_ids_sync_exactly(make_sim, settings_for, duckdb_opts, inline):
+    sim = make_sim(connections=12, max_datasets_per_connection=6, odd_ids=True, inline_backfills=inline)
+    truth = sim.truth()
+    ids = [k[1] for k in truth.datasets] + list(truth.connections)
+    for suffix in ODD_ID_SUFFIXES:  # every kind of odd id is in the org
+        assert any(i.endswith(suffix) for i in ids), suffix
+    opts = duckdb_opts()
+    cfg = settings_for(sim, fetch_schema_info=True)
+    run_sync(cfg, opts)
+    counts = assert_matches_truth(opts, sim.truth())
+    assert counts["backfills"] > 0
+    if not inline:  # every pair went through the backfills endpoint, none was refused
+        assert sim.count("backfills", 404) == 0 and sim.count("get", 404) == 0, sim.counters()
+        assert sim.count("backfills", 200) > 0
