@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import random
 import threading
@@ -27,6 +28,7 @@ from .errors import (
 )
 from .paging import CJAPagePaginator, PagingGuard
 from .throttle import RollingWindowThrottle
+from .validate import NUL_ESCAPE, storable
 
 logger = logging.getLogger("cja_source")
 
@@ -211,12 +213,7 @@ class CJAClient:
             status = response.status_code
             self._count(endpoint, str(status))
             if status == 200:
-                try:
-                    body = orjson.loads(response.content)
-                except orjson.JSONDecodeError:
-                    raise _Retryable(
-                        MalformedResponseError(f"CJA API answered malformed JSON at {path} (HTTP 200)")
-                    ) from None
+                body = _parse(response.content, path)
                 _raise_error_body(body, status, path)
                 return body
             if status == 401 and not renewed:
@@ -274,6 +271,22 @@ class CJAClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _parse(content: bytes, path: str) -> Any:
+    """The JSON body, with text no warehouse can store made storable (see validate.storable)."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        # orjson refuses an escaped lone surrogate (\ud800), which JSON allows: read it leniently
+        try:
+            return storable(json.loads(content))
+        except ValueError:
+            raise _Retryable(
+                MalformedResponseError(f"CJA API answered malformed JSON at {path} (HTTP 200)")
+            ) from None
+    # rare: walk the body only when it has one
+    return storable(body) if NUL_ESCAPE in content else body
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -4,6 +4,7 @@ the endpoint, the connection and dataset, and what is wrong. Pure functions: no 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import InvalidItemError
@@ -79,3 +80,22 @@ def _bad_id(name: str, value: Any) -> str:
 
 def _invalid(where: str, what: str) -> InvalidItemError:
     return InvalidItemError(f"CJA API sent a malformed item at {where}: {what}")
+
+
+# U+0000 cannot be stored in a Postgres text or jsonb value, while DuckDB keeps it; a lone
+# surrogate cannot even be written as UTF-8. Both warehouses get U+FFFD instead, so they hold the
+# same text. JSON can only carry either escaped.
+NUL_ESCAPE = b"\\u0000"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """`value` (parsed JSON) with U+0000 and lone surrogates replaced by U+FFFD in every string,
+    keys included."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value

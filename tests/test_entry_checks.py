@@ -1,4 +1,4 @@
-"""The pure checks where data enters: paging bounds, item validation, encoded paths."""
+"""The pure checks where data enters: paging bounds, item validation, encoded paths, NUL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from cja_source.errors import CJAError, InvalidItemError, PagingError
 from cja_source.paging import PagingGuard
 from cja_source.settings import endpoint_path
-from cja_source.validate import backfill_item, connection_item
+from cja_source.validate import backfill_item, connection_item, storable
 
 
 def test_guard_lets_a_drifted_page_through_and_stops_a_repeated_one():
@@ -70,3 +70,10 @@ def test_valid_items_pass_unchanged():
 def test_endpoint_path_encodes_each_id_as_one_segment():
     path = endpoint_path("backfills", connection_id="dg_a/b", data_set_id="x#y?z%2F é中\"'")
     assert path == "/data/connections/dg_a%2Fb/datasets/x%23y%3Fz%252F%20%C3%A9%E4%B8%AD%22%27/backfills"
+
+
+def test_storable_replaces_nul_and_lone_surrogates_everywhere():
+    body = {"content": [{"na\x00me": "a\x00b", "n": 1, "l": ["\x00", None, "\udc00x"]}]}
+    assert storable(body) == {
+        "content": [{"na\ufffdme": "a\ufffdb", "n": 1, "l": ["\ufffd", None, "\ufffdx"]}]
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,14 @@ def route_of(path: str) -> tuple[str, list[str]]:
     return "other", []
 
 
+def _dumps(body: Any) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        # a lone surrogate (set by a test) cannot be UTF-8: escaped, as JSON allows and Java emits
+        return json.dumps(body, ensure_ascii=True, default=str).encode()
+
+
 class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default of 5 drops connections under a 16-way concurrent client
@@ -68,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
         raw: bytes | None = None,
     ) -> None:
-        data = raw if raw is not None else orjson.dumps(body)
+        data = raw if raw is not None else _dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))

@@ -1,4 +1,4 @@
-"""Ids a URL path must percent-encode (issue 11)."""
+"""Ids a URL path must percent-encode, and text a warehouse cannot store (issue 11)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from cja_source.simulator.generate import ODD_ID_SUFFIXES
 from cja_sync.sync import run_sync
 
+from ..conftest import query
 from ..truth_compare import assert_matches_truth
 
 
@@ -25,3 +26,23 @@ def test_odd_ids_sync_exactly(make_sim, settings_for, duckdb_opts, inline):
     if not inline:  # every pair went through the backfills endpoint, none was refused
         assert sim.count("backfills", 404) == 0 and sim.count("get", 404) == 0, sim.counters()
         assert sim.count("backfills", 200) > 0
+
+
+def _nul_org(make_sim):
+    sim = make_sim(connections=5, max_datasets_per_connection=2)
+    cid = sim.connection_ids()[0]
+    sim.modify_connection(cid, name="Web\x00Data", description="\x00", fieldsId="half \ud800 pair")
+    dsid = sim.add_dataset(cid, name="orders\x00eu")
+    return sim, cid, dsid
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
+def test_nul_is_stored_as_replacement_character(make_sim, settings_for, duckdb_opts, pg_opts, warehouse):
+    sim, cid, dsid = _nul_org(make_sim)
+    opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
+    run_sync(settings_for(sim), opts)
+    assert query(opts, f"SELECT name, description, fields_id FROM {{t}}connections WHERE id = '{cid}'") == [
+        ("Web\ufffdData", "\ufffd", "half \ufffd pair")
+    ]
+    names = query(opts, f"SELECT name FROM {{t}}datasets WHERE data_set_id = '{dsid}'")
+    assert names == [("orders\ufffdeu",)]
