@@ -26,6 +26,15 @@ def test_odd_ids_sync_exactly(make_sim, settings_for, duckdb_opts, inline):
     if not inline:  # every pair went through the backfills endpoint, none was refused
         assert sim.count("backfills", 404) == 0 and sim.count("get", 404) == 0, sim.counters()
         assert sim.count("backfills", 200) > 0
+        return
+    # a re-sync lists a connection with several changed pairs again by id (connectionIds=…)
+    cid = next(c for c in sim.connection_ids() if len(sim.dataset_ids(c)) >= 2 and not c.isascii())
+    for dsid in sim.dataset_ids(cid)[:2]:
+        sim.add_backfill(cid, dsid)
+    sim.reset_counters()
+    run_sync(cfg, opts)
+    assert sim.count("list") >= 2 and sim.count(status=404) == 0, sim.counters()
+    assert_matches_truth(opts, sim.truth())
 
 
 def _nul_org(make_sim):
