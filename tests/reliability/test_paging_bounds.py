@@ -16,8 +16,10 @@ from .test_errors import _one_line
         ({"ignore_page": True}, "with only items it had already sent", 2),
         # the first page announces 10**9 pages: more than 1,000 connections can fill
         ({"claim_total_pages": 10**9}, "announced 10000000000 items at GET /data/connections", 1),
+        # within the limits, but short of what it announced after three readings of <= 5 pages
+        ({"claim_total_pages": 5}, "announced 50 connections at GET /data/connections but gave ", 15),
     ],
-    ids=["ignores_page_never_last", "claims_1e9_pages"],
+    ids=["ignores_page_never_last", "claims_1e9_pages", "claims_more_than_it_gives"],
 )
 def test_listing_that_cannot_end_stops(rsim, cli, fault, expect, max_list):
     sim = rsim()
