@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from . import settings
 from .backfill_plan import Plan, plan_pair
 from .errors import ConfigurationError
-from .listing import ListingPage, inline_datasets
+from .listing import ListingPage, backfill_items, inline_datasets
 from .records import backfill_rows, summary_key, with_prefix
 from .sync_context import SyncContext
 
@@ -26,6 +25,7 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
     """Batches of at most BATCH_ROWS backfill rows for the pairs of `page` that need them."""
     batch: list[Row] = []
     to_fetch: list[tuple[str, str]] = []
+    totals: dict[tuple[str, str], int | None] = {}  # backfillSummary.total bounds each fetch
     snapshot = ctx.snapshot
     for c in page.items:
         cid = with_prefix(c["id"])
@@ -41,6 +41,7 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
                 ctx.count("pairs_inline")
             elif plan is Plan.FETCH:
                 to_fetch.append((cid, dsid))
+                totals[(cid, dsid)] = summary[0] if summary else None
             elif plan is Plan.MISSING:
                 raise ConfigurationError(
                     f'backfills = "inline" but the listing carried no backfill list for dataset {dsid} '
@@ -53,7 +54,7 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
     to_fetch, relisted = relist_busy_connections(ctx, to_fetch)
     batch.extend(relisted)
     ctx.count("pairs_fetch", len(to_fetch))
-    for rows in fetched_rows(ctx, to_fetch):
+    for rows in fetched_rows(ctx, to_fetch, totals):
         batch.extend(rows)
         if len(batch) >= BATCH_ROWS:
             yield batch
@@ -62,7 +63,9 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
         yield batch[start : start + BATCH_ROWS]
 
 
-def fetched_rows(ctx: SyncContext, pairs: list[tuple[str, str]]) -> Iterator[list[Row]]:
+def fetched_rows(
+    ctx: SyncContext, pairs: list[tuple[str, str]], totals: dict[tuple[str, str], int | None]
+) -> Iterator[list[Row]]:
     """Rows of each pair from the backfills endpoint, in completion order; a bounded number of
     requests in flight, and the pool shut down however the caller stops."""
     if not pairs:
@@ -72,7 +75,7 @@ def fetched_rows(ctx: SyncContext, pairs: list[tuple[str, str]]) -> Iterator[lis
         pending: set[Future[list[Row]]] = set()
         try:
             for cid, dsid in pairs:
-                pending.add(pool.submit(fetch_pair, ctx, cid, dsid))
+                pending.add(pool.submit(fetch_pair, ctx, cid, dsid, totals.get((cid, dsid))))
                 while len(pending) >= 4 * workers:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for f in done:
@@ -86,12 +89,8 @@ def fetched_rows(ctx: SyncContext, pairs: list[tuple[str, str]]) -> Iterator[lis
                 f.cancel()
 
 
-def fetch_pair(ctx: SyncContext, cid: str, dsid: str) -> list[Row]:
-    path = settings.ENDPOINTS["backfills"].format(connection_id=cid, data_set_id=dsid)
-    params = {"sortProperty": "createdDate", "sortDirection": "ASC"}
-    items: list[Row] = []
-    for page_items, _meta in ctx.client.paginate("backfills", path, params, int(ctx.cfg.page_size)):
-        items.extend(page_items)
+def fetch_pair(ctx: SyncContext, cid: str, dsid: str, summary_total: int | None) -> list[Row]:
+    items = backfill_items(ctx.client, cid, dsid, int(ctx.cfg.page_size), summary_total)
     return rows_of(ctx, cid, dsid, items)
 
 

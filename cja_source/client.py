@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import random
 import threading
@@ -25,8 +26,9 @@ from .errors import (
     PermissionDeniedError,
     ServiceUnavailableError,
 )
-from .paging import CJAPagePaginator
+from .paging import CJAPagePaginator, PagingGuard
 from .throttle import RollingWindowThrottle
+from .validate import NUL_ESCAPE, storable
 
 logger = logging.getLogger("cja_source")
 
@@ -211,12 +213,7 @@ class CJAClient:
             status = response.status_code
             self._count(endpoint, str(status))
             if status == 200:
-                try:
-                    body = orjson.loads(response.content)
-                except orjson.JSONDecodeError:
-                    raise _Retryable(
-                        MalformedResponseError(f"CJA API answered malformed JSON at {path} (HTTP 200)")
-                    ) from None
+                body = _parse(response.content, path)
                 _raise_error_body(body, status, path)
                 return body
             if status == 401 and not renewed:
@@ -240,9 +237,11 @@ class CJAClient:
         params: dict[str, Any],
         page_size: int,
         next_limit: Callable[[list[dict[str, Any]], int], int] | None = None,
+        guard: PagingGuard | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
         """Yield (items, page body without content) for every page; a timed-out page is asked
-        again at half the size, since the gateway cuts every request at 60 s."""
+        again at half the size, since the gateway cuts every request at 60 s. `guard` raises
+        PagingError when the listing cannot end (not retried: asking again would not help)."""
         cursor = CJAPagePaginator(limit=page_size)
         while cursor.has_next_page:
             try:
@@ -258,7 +257,12 @@ class CJAClient:
                 continue
             if not isinstance(body, dict) or not isinstance(body.get("content", []), list):
                 raise MalformedResponseError(f"CJA API answered a page without a content list at {path}")
+            page = cursor.page
+            if guard is not None:
+                guard.check_claim(body, cursor.limit, page)
             items = cursor.take(body)
+            if guard is not None:
+                guard.check_items(items, page)
             meta = {k: v for k, v in body.items() if k != "content"}
             del body  # the page's items are all we keep
             if next_limit is not None and cursor.has_next_page:
@@ -267,6 +271,22 @@ class CJAClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _parse(content: bytes, path: str) -> Any:
+    """The JSON body, with text no warehouse can store made storable (see validate.storable)."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        # orjson refuses an escaped lone surrogate (\ud800), which JSON allows: read it leniently
+        try:
+            return storable(json.loads(content))
+        except ValueError:
+            raise _Retryable(
+                MalformedResponseError(f"CJA API answered malformed JSON at {path} (HTTP 200)")
+            ) from None
+    # rare: walk the body only when it has one
+    return storable(body) if NUL_ESCAPE in content else body
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -44,6 +44,14 @@ class MalformedResponseError(CJAError):
     """A 200 answer whose body is not the JSON the API documents, after retries."""
 
 
+class PagingError(MalformedResponseError):
+    """A paged listing that would never end: repeated pages, or more than the API's limits allow."""
+
+
+class InvalidItemError(MalformedResponseError):
+    """A listing item or backfill without the shape every row is keyed on."""
+
+
 class EmptyListingError(CJAError):
     """The listing returned no connection: what a non-admin credential gets."""
 

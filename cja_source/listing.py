@@ -10,7 +10,9 @@ from typing import Any
 from . import settings
 from .client import CJAClient
 from .config import CJASettings
-from .errors import MalformedResponseError
+from .errors import PagingError
+from .paging import PagingGuard
+from .validate import backfill_item, connection_item
 
 logger = logging.getLogger("cja_source")
 
@@ -22,12 +24,19 @@ INLINE_FIRST_PAGE = 300
 INLINE_ITEMS_PER_PAGE = 150_000
 # Connections per re-listing with inline lists: keeps the URL (connectionIds) under ~2 kB.
 RELIST_IDS = 40
+LIST_WHERE = f"GET {settings.ENDPOINTS['list']}"
+ORG_LIMIT = f"the {settings.MAX_CONNECTIONS_PER_ORG} connections an org can have"
+
+
+def listing_guard() -> PagingGuard:
+    return PagingGuard(LIST_WHERE, settings.MAX_CONNECTIONS_PER_ORG, ORG_LIMIT)
 
 
 def _inline_limit(items: list[dict[str, Any]], limit: int) -> int:
-    nested = sum(
+    nested = sum(  # runs before the items are validated: skips what is not an object
         1 + len(d.get("backfills") or ())
         for c in items
+        if isinstance(c, dict)
         for d in c.get("dataSets") or ()
         if isinstance(d, dict)
     )
@@ -85,21 +94,16 @@ def connection_pages(
         in_this_set: set[str] = set()
         for _pass in range(MAX_LISTING_PASSES):
             expected = 0
-            pages = (
-                client.paginate(
-                    "list", path, params, min(page_size, INLINE_FIRST_PAGE), next_limit=_inline_limit
-                )
-                if inline_backfills
-                else client.paginate("list", path, params, page_size)
-            )
+            first = min(page_size, INLINE_FIRST_PAGE) if inline_backfills else page_size
+            resize = _inline_limit if inline_backfills else None
+            pages = client.paginate("list", path, params, first, next_limit=resize, guard=listing_guard())
             for items, meta in pages:
                 total = meta.get("totalElements")
                 if isinstance(total, int):
                     expected = total
                 fresh = []
                 for item in items:
-                    if not isinstance(item, dict) or not item.get("id"):
-                        raise MalformedResponseError("the connections listing returned an item without an id")
+                    connection_item(item, LIST_WHERE)
                     in_this_set.add(item["id"])
                     if item["id"] not in seen:
                         seen.add(item["id"])
@@ -112,6 +116,11 @@ def connection_pages(
                 break
             logger.warning(
                 "the listing moved while paging (%d of %d seen); reading it again", len(in_this_set), expected
+            )
+        else:
+            raise PagingError(
+                f"CJA API announced {expected} connections at {LIST_WHERE} but gave {len(in_this_set)} "
+                f"in {MAX_LISTING_PASSES} readings; stopping rather than store a partial listing"
             )
 
 
@@ -126,10 +135,32 @@ def inline_datasets(
     for start in range(0, len(connection_ids), RELIST_IDS):
         chunk = connection_ids[start : start + RELIST_IDS]
         params = {**base, "connectionIds": ",".join(chunk)}
-        for items, _meta in client.paginate("list", settings.ENDPOINTS["list"], params, len(chunk)):
+        pages = client.paginate("list", settings.ENDPOINTS["list"], params, len(chunk), guard=listing_guard())
+        for items, _meta in pages:
             for c in items:
-                cid = str(c.get("id") or "")
-                cid = cid if cid.startswith("dg_") else f"dg_{cid}"
+                connection_item(c, LIST_WHERE)
+                cid = c["id"] if c["id"].startswith("dg_") else f"dg_{c['id']}"
                 for d in c.get("dataSets") or ():
-                    if isinstance(d, dict) and d.get("dataSetId"):
-                        yield cid, d
+                    yield cid, d
+
+
+def backfill_items(
+    client: CJAClient, cid: str, dsid: str, page_size: int, summary_total: int | None
+) -> list[dict[str, Any]]:
+    """Every backfill of one pair from the backfills endpoint. The listing's backfillSummary.total
+    bounds the list (plus what may be added meanwhile), so a list that never ends stops early."""
+    path = settings.endpoint_path("backfills", connection_id=cid, data_set_id=dsid)
+    where = f"GET {settings.ENDPOINTS['backfills']} (connection {cid!r}, dataset {dsid!r})"
+    if summary_total is None:
+        bound = settings.MAX_BACKFILLS_WITHOUT_SUMMARY
+        why = f"the {bound} a dataset without a backfillSummary may have"
+    else:
+        bound = summary_total + settings.BACKFILLS_GROWTH_ALLOWED
+        why = f"the {bound} its backfillSummary.total of {summary_total} allows"
+    params = {"sortProperty": "createdDate", "sortDirection": "ASC"}
+    items: list[dict[str, Any]] = []
+    for page_items, _meta in client.paginate(
+        "backfills", path, params, page_size, guard=PagingGuard(where, bound, why)
+    ):
+        items.extend(backfill_item(b, where) for b in page_items)
+    return items

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request, Response
+
+from .errors import PagingError
 
 # However the service answers, never ask for more pages than this many past the last known total.
 EXTRA_PAGES_ALLOWED = 3
@@ -74,8 +77,9 @@ class CJAPagePaginator(BasePaginator):
         total_pages = body.get("totalPages")
         if isinstance(total_pages, int):
             self.max_total_pages = max(self.max_total_pages, total_pages)
-        number = body.get("number")
-        number = number if isinstance(number, int) else self.page
+        # the page we asked for, not the one the body names: a service that ignores `page` and
+        # answers "number": 0 every time would otherwise send us back to page 1 forever
+        number = self.page
         last = body.get("lastPage")
         if last is None:
             last = body.get("last")
@@ -88,3 +92,56 @@ class CJAPagePaginator(BasePaginator):
         ):
             self._has_next_page = False
         self.page = number + 1
+
+
+class PagingGuard:
+    """Stops a listing that cannot end: a page that adds no new item (the service repeats a page or
+    ignores `page`), more items than the API's own limits allow (`max_items`), or a page count or
+    total announced beyond them. Only ids are kept, so memory is bounded by `max_items` too."""
+
+    def __init__(self, where: str, max_items: int, why: str) -> None:
+        self.where = where  # "GET /data/connections", with the connection and dataset if any
+        self.max_items = max_items
+        self.why = why  # "the 1000 connections an org can have": max_items and its source
+        self.seen: set[Any] = set()
+        self.count = 0
+
+    def check_claim(self, body: dict[str, Any], limit: int, page: int) -> None:
+        total = body.get("totalElements")
+        if _is_int(total) and total > self.max_items:
+            raise PagingError(
+                f"CJA API announced {total} items at {self.where}, more than {self.why}; "
+                "stopping instead of paging on"
+            )
+        pages = body.get("totalPages")
+        allowed = math.ceil(self.max_items / max(1, limit)) + EXTRA_PAGES_ALLOWED
+        if _is_int(pages) and pages > allowed:
+            raise PagingError(
+                f"CJA API announced {pages} pages of {limit} at {self.where}, more than {self.why} "
+                "can fill; stopping instead of paging on"
+            )
+
+    def check_items(self, items: list[Any], page: int) -> None:
+        new = 0
+        for item in items:
+            key = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                new += 1  # no usable id: validation names the item, paging only counts it
+            elif key not in self.seen:
+                self.seen.add(key)
+                new += 1
+        if items and not new:
+            raise PagingError(
+                f"CJA API answered page {page} at {self.where} with only items it had already sent "
+                "(it repeats a page or ignores `page`); stopping instead of paging on"
+            )
+        self.count += new
+        if self.count > self.max_items:
+            raise PagingError(
+                f"CJA API kept sending new items at {self.where}: {self.count}, more than "
+                f"{self.why}; stopping instead of paging on"
+            )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -32,9 +32,7 @@ def page_schema_infos(ctx: SyncContext, page: ListingPage) -> dict[tuple[str, st
     out: dict[tuple[str, str], Any] = {}
     with ThreadPoolExecutor(max_workers=int(ctx.cfg.max_concurrency), thread_name_prefix="cja-get") as pool:
         futures = {
-            cid: pool.submit(
-                ctx.client.get, "get", settings.ENDPOINTS["get"].format(connection_id=cid), params
-            )
+            cid: pool.submit(ctx.client.get, "get", settings.endpoint_path("get", connection_id=cid), params)
             for cid in wanted
         }
         for cid, future in futures.items():

@@ -6,6 +6,8 @@ see shared/reference/cja-api-facts.md for the digest.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 DEFAULT_BASE_URL = "https://cja.adobe.io"
 DEFAULT_TOKEN_URL = "https://ims-na1.adobelogin.com/ims/token/v3"
 DEFAULT_SCOPES = "openid,session,AdobeID,read_organizations,additional_info.projectedProductContext"
@@ -35,6 +37,22 @@ ENDPOINTS: dict[str, str] = {
     "backfills": "/data/connections/{connection_id}/datasets/{data_set_id}/backfills",
     "configurationSettings": "/data/connections/configurationSettings",
 }
+
+# Guardrails (Adobe's "system-enforced" limits): they bound every paged read, so a listing that
+# never says "last" ends in an error instead of an endless run.
+MAX_CONNECTIONS_PER_ORG = 1000
+# A backfills list may grow between the listing (backfillSummary.total) and its fetch; a list
+# without a summary gets the fixed cap.
+BACKFILLS_GROWTH_ALLOWED = 50
+MAX_BACKFILLS_WITHOUT_SUMMARY = 10_000
+
+
+def endpoint_path(endpoint: str, **ids: str) -> str:
+    """The path of `endpoint` with every id percent-encoded as one path segment: an id holding
+    `/`, `#`, `?`, `%` or a space must reach the service as itself, not as a path, a fragment or
+    a query."""
+    return ENDPOINTS[endpoint].format(**{k: quote(str(v), safe="") for k, v in ids.items()})
+
 
 # Every list expansion whose output is documented. `components`, `componentType`,
 # `granularStreaming`, `resolveIdentityNamespace` and `stitchedDataSets` are left out: their

@@ -175,7 +175,7 @@ def _run_locked(
             logger.info("could not record the failed run in sync_runs")  # the error says why, once
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        raise error from None
+        raise error from (exc if error.__traceback__ is None else None)  # --debug: the original cause
     _finalize(summary, client, stats, t0)
     _log_run(pipeline, _run_row(summary, started), fmt)
     # views measure ages against the latest successful sync, so they follow its sync_runs row

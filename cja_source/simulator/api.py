@@ -145,11 +145,23 @@ class Api:
         else:
             rows.sort(key=lambda c: (_ms(c.f["modifiedDate"]), c.uuid), reverse=desc)
         o = self.opts(exp, False, hidden)
+        if self.faults.ignore_page:
+            number = 0
         chunk = rows[number * limit : (number + 1) * limit]
         content = [render_connection(c, o) for c in chunk]
-        return 200, page(
-            content, len(rows), number, limit, self.cfg.page_shape, (prop, "DESC" if desc else "ASC")
-        )
+        body = page(content, len(rows), number, limit, self.cfg.page_shape, (prop, "DESC" if desc else "ASC"))
+        return 200, self._page_faults(body, limit, ignore_page=self.faults.ignore_page)
+
+    def _page_faults(self, body: dict[str, Any], limit: int, ignore_page: bool = False) -> dict[str, Any]:
+        """A page envelope that never says last, or announces more pages than there are."""
+        claim = self.faults.claim_total_pages
+        if claim is not None:
+            body.update(totalPages=claim, totalElements=claim * limit)
+        if ignore_page or claim is not None:
+            for key in ("lastPage", "last"):
+                if key in body:
+                    body[key] = False
+        return body
 
     def _drift(
         self, prop: str, desc: bool, include: set[str], sb_id: str | None, sb_name: str | None
@@ -223,10 +235,29 @@ class Api:
         bfs = [b for b in d.bfs if b[BF_STATUS] in statuses] if statuses else list(d.bfs)
         bfs.sort(key=lambda b: (b[BF_CREATED], b[0]), reverse=desc)
         opts = self.opts(frozenset(), False, True)
+        if self.faults.endless_backfills:
+            return 200, _endless_backfills(d.id, number, limit)
         content = [backfill_dict(b, d.id, opts) for b in bfs[number * limit : (number + 1) * limit]]
         # the guide documents only this envelope for backfills
-        return 200, page(content, len(bfs), number, limit, "guide")
+        return 200, self._page_faults(page(content, len(bfs), number, limit, "guide"), limit)
 
 
 def _ms(v: Any) -> int:
     return v if isinstance(v, int) else parse_iso_ms(v)
+
+
+def _endless_backfills(dsid: str, number: int, limit: int) -> dict[str, Any]:
+    """A full page of backfills never seen before, and always one more page to come."""
+    content = [
+        {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{dsid}/{number}/{i}")),
+            "dataSetId": dsid,
+            "status": "IN_QUEUE",
+            "startDate": None,
+            "endDate": None,
+            "createdDate": "2026-01-01T00:00:00Z",
+            "allData": True,
+        }
+        for i in range(limit)
+    ]
+    return page(content, (number + 2) * limit, number, limit, "guide")

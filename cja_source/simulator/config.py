@@ -28,6 +28,8 @@ class SimConfig:
     error_rate: float = 0.0
     token_ttl: float = 86399
     inline_backfills: bool = True
+    # ids with characters a URL path must percent-encode (see generate.ODD_ID_SUFFIXES)
+    odd_ids: bool = False
     page_shape: str = "guide"
     cache_max_age: float = 0.0
     now: datetime | None = None

@@ -15,6 +15,18 @@ _FIELDS = (
     "drift_next",
     "extra_fields",
     "type_changes",
+    "ignore_page",
+    "claim_total_pages",
+    "endless_backfills",
+    "malformed_item",
+)
+# malformed_item values: what mutate_items does to the first item it can apply it to
+ITEM_FAULTS = (
+    "missing_dataSetId",
+    "integer_id",
+    "dataSets_object",
+    "backfill_without_id",
+    "non_object_item",
 )
 
 
@@ -35,6 +47,12 @@ class Faults:
         self.drift_next = False
         self.extra_fields: dict[str, Any] = {}
         self.type_changes: dict[str, Any] = {}
+        # paging faults: the listing serves page 0 whatever `page` says and never says last; every
+        # page announces this many pages; a backfills list hands out new items on every page
+        self.ignore_page = False
+        self.claim_total_pages: int | None = None
+        self.endless_backfills = False
+        self.malformed_item: str | None = None
 
     def set(self, **kw: Any) -> None:
         for k, v in kw.items():
@@ -42,6 +60,8 @@ class Faults:
                 raise ValueError(f"unknown fault {k!r}")
             if k == "latency_ms":
                 v = tuple(v)
+            if k == "malformed_item" and v is not None and v not in ITEM_FAULTS:
+                raise ValueError(f"malformed_item must be one of {', '.join(ITEM_FAULTS)}")
             setattr(self, k, v)
 
     def as_dict(self) -> dict[str, Any]:
@@ -83,3 +103,36 @@ class Faults:
                 self.drift_next = False
                 return True
         return False
+
+
+def mutate_items(kind: str | None, endpoint: str, body: Any) -> None:
+    """Break one item of a 200 body in place, the way a faulty service would (see ITEM_FAULTS)."""
+    content = body.get("content") if isinstance(body, dict) else None
+    if not kind or not isinstance(content, list) or not content:
+        return
+    if endpoint == "backfills":
+        if kind == "backfill_without_id":
+            content[0].pop("id", None)
+        return
+    if endpoint != "list":
+        return
+    if kind == "integer_id":
+        content[0]["id"] = 12345
+    elif kind == "non_object_item":
+        content[0] = content[0]["id"]
+    for c in content:
+        datasets = c.get("dataSets") if isinstance(c, dict) else None
+        if not isinstance(datasets, list) or not datasets:
+            continue
+        if kind == "missing_dataSetId":
+            datasets[0].pop("dataSetId", None)
+        elif kind == "dataSets_object":
+            c["dataSets"] = {d["dataSetId"]: d for d in datasets}
+        elif kind == "backfill_without_id":
+            with_list = next((d for d in datasets if d.get("backfills")), None)
+            if with_list is None:
+                continue
+            with_list["backfills"][0].pop("id", None)
+        else:
+            return
+        return

@@ -48,6 +48,11 @@ _DS_WORDS = (
 )
 
 
+# With SimConfig.odd_ids, ids end in one of these in turn: what a URL treats as a fragment, a
+# query, an encoded or a real path separator, and text a URL must percent-encode.
+ODD_ID_SUFFIXES = ("#frag", "?x=1&y", "a%2Fb", " with space", "é中", "quo\"te'", "sl/ash", "100%")
+
+
 class Generator:
     def __init__(self, cfg: SimConfig, now_ms: int) -> None:
         self.cfg = cfg
@@ -62,6 +67,14 @@ class Generator:
         self.sandboxes = [(rand_uuid(r), name) for name in ("prod", "dev", "stage", "emea-prod")]
         self.now_ms = now_ms
         self.names_given = 0  # hostile names in turn, without drawing from the seeded streams
+        self._odd = 0
+
+    def odd(self, plain: str) -> str:
+        """`plain` with the next odd suffix when the config asks for odd ids."""
+        if not self.cfg.odd_ids:
+            return plain
+        self._odd += 1
+        return plain + ODD_ID_SUFFIXES[self._odd % len(ODD_ID_SUFFIXES)]
 
     # ----- connections -----
 
@@ -71,7 +84,7 @@ class Generator:
         r = rng or self.rng
         now = self.now_ms if now_ms is None else now_ms
         cfg = self.cfg
-        uid = rand_uuid(r)
+        uid = self.odd(rand_uuid(r))
         system = r.random() < 0.06
         owner_id, owner_name = r.choice(self.system_users if system else self.users)
         mod_by, mod_name = r.choice(self.users)
@@ -170,7 +183,7 @@ class Generator:
         if self.cfg.hostile_names:
             name = self._hostile_name()
         return Dataset(
-            rand_hex(r, 24),
+            self.odd(rand_hex(r, 24)),
             name,
             dtype,
             dst,

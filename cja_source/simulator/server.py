@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from .api import error_status
+from .faults import mutate_items
 
 if TYPE_CHECKING:
     from .core import Simulator
@@ -35,6 +37,14 @@ def route_of(path: str) -> tuple[str, list[str]]:
     if len(rest) == 4 and rest[1] == "datasets" and rest[3] == "backfills":
         return "backfills", [rest[0], rest[2]]
     return "other", []
+
+
+def _dumps(body: Any) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        # a lone surrogate (set by a test) cannot be UTF-8: escaped, as JSON allows and Java emits
+        return json.dumps(body, ensure_ascii=True, default=str).encode()
 
 
 class SimServer(ThreadingHTTPServer):
@@ -67,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
         raw: bytes | None = None,
     ) -> None:
-        data = raw if raw is not None else orjson.dumps(body)
+        data = raw if raw is not None else _dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
@@ -152,6 +162,8 @@ class Handler(BaseHTTPRequestHandler):
             # a repeated list parameter (expansion=a&expansion=b) means the same as a comma list
             params[k] = f"{params[k]},{v}" if k in params else v
         status, out = sim.api.handle(endpoint, args, params, sim.gateway.is_admin(client_id or ""))
+        if status == 200 and faults.malformed_item:
+            mutate_items(faults.malformed_item, endpoint, out)
         if status == 200 and faults.take_malformed():
             data = orjson.dumps(out)
             self._finish(endpoint, 200, None, raw=data[: max(1, len(data) // 2)])
