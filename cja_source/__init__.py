@@ -41,19 +41,17 @@ __all__ = ["cja_source", "make_client", "load_settings", "CJASettings", "Warehou
 
 logger = logging.getLogger("cja_source")
 
+SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
+DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
+DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
+
 
 def _hints(*text_keys: str, **types: str) -> dict[str, dict[str, Any]]:
-    """Column hints, a fresh dict per column (dlt writes into them). Hinted columns exist even
-    while every value is null, which views and merges rely on; typed keys let a table with no row
-    yet be created (an empty table's key would otherwise have no type)."""
+    """Column hints. Hinted columns exist even while every value is null, which views and merges
+    rely on; typed keys let a table with no row yet be created."""
     hints: dict[str, dict[str, Any]] = {name: {"data_type": "text", "nullable": False} for name in text_keys}
     hints.update({name: {"data_type": t, "nullable": True} for name, t in types.items()})
     return hints
-
-
-SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
-DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
-DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
 
 
 def make_client(cfg: CJASettings) -> CJAClient:
@@ -107,198 +105,193 @@ def cja_source(
         given_snapshot=snapshot,
         stats=stats if stats is not None else {},
     )
-    org_id = ctx.org_id
-    materialized: set[str] = set()
-
-    def empty_table_first(name: str) -> Iterator[Any]:
-        """Every table exists after the first sync, even with no row (no B2B connection, ...)."""
-        if name not in materialized:
-            materialized.add(name)
-            yield dlt.mark.materialize_table_schema()
-
-    @dlt.resource(name="connection_listing", selected=False)
-    def connection_listing() -> Iterator[ListingPage]:
-        """Pages of the full connections listing (every list expansion); feeds the tables below."""
-        total = 0
-        want_inline = ctx.want_inline
-        for page in connection_pages(
-            ctx.client, listing_params(config, want_inline), int(config.page_size), want_inline
-        ):
-            total += len(page.items)
-            yield page
-        if total == 0 and not allow_empty:
-            raise EmptyListingError(
-                "the CJA API listed 0 connections: this is what a credential without product-admin "
-                "rights gets; add the credential's API user to a CJA product admin profile, or pass "
-                "--allow-empty if the org really has no connection"
-            )
-
-    @dlt.transformer(
-        data_from=connection_listing,
-        name="connections",
-        primary_key="id",
-        write_disposition="merge",
-        columns=_hints(**DELETABLE, modified_date="timestamp", created_date="timestamp", description="text"),
-    )
-    def connections(page: ListingPage) -> TDataItems:
-        """One row per connection ever seen; `deleted_in_source_at` marks those no longer listed."""
-        first_seen = ctx.snapshot.connections_first_seen
-        yield [connection_row(c, org_id, ctx.now, first_seen.get(with_prefix(c["id"]))) for c in page.items]
-
-    @dlt.transformer(
-        data_from=connection_listing,
-        name="datasets",
-        primary_key=("connection_id", "data_set_id"),
-        write_disposition="merge",
-        columns=_hints(
-            **DELETABLE,
-            last_ingested_time="timestamp",
-            streaming_enabled_at="timestamp",
-            lookup_parent_fields="json",
-        ),
-    )
-    def datasets(page: ListingPage) -> TDataItems:
-        """One row per (connection, dataset) pair ever seen, with its backfillSummary."""
-        schema_infos = page_schema_infos(ctx, page) if config.fetch_schema_info else {}
-        pairs = ctx.snapshot.pairs
-        rows = []
-        for c in page.items:
-            cid = with_prefix(c["id"])
-            for d in c.get("dataSets") or ():
-                key = (cid, d["dataSetId"])
-                state = pairs.get(key)
-                info = schema_infos.get(key) or (state.schema_info if state else None)
-                rows.append(dataset_row(cid, d, org_id, ctx.now, state, info))
-        yield rows
-
-    @dlt.transformer(
-        data_from=connection_listing,
-        name="backfills",
-        primary_key="id",
-        write_disposition="merge",
-        columns=_hints(
-            "id",
-            **SEEN,
-            created_date="timestamp",
-            start_date="timestamp",
-            end_date="timestamp",
-            status="text",
-        ),
-    )
-    def backfills(page: ListingPage) -> TDataItems:
-        """Every backfill of every dataset; asked only for new or changed pairs (or all with full),
-        from the inline lists where complete, else from the backfills endpoint."""
-        yield from empty_table_first("backfills")
-        for batch in page_backfill_batches(ctx, page):
-            yield backfills_table(batch)
-
-    @dlt.transformer(
-        data_from=connection_listing,
-        name="connection_validation_errors",
-        primary_key=("connection_id", "error_key"),
-        write_disposition="merge",
-        columns=_hints(
-            "connection_id",
-            "error_key",
-            last_seen_at="timestamp",
-            org_id="text",
-            error_code="text",
-            data_set_id="text",
-            data_set_name="text",
-            disallowed_field="text",
-            missing_field="text",
-        ),
-    )
-    def connection_validation_errors(page: ListingPage) -> TDataItems:
-        """Current validation errors of every listed connection (resolved ones are removed after the load)."""
-        yield from empty_table_first("connection_validation_errors")
-        yield [
-            r
-            for c in page.items
-            for r in validation_error_rows(
-                with_prefix(c["id"]), c.get("connectionValidationErrors"), org_id, ctx.now
-            )
-        ]
-
-    @dlt.transformer(
-        data_from=connection_listing,
-        name="configured_containers",
-        primary_key=("connection_id", "container"),
-        write_disposition="merge",
-        columns=_hints("connection_id", "container", last_seen_at="timestamp", org_id="text"),
-    )
-    def configured_containers(page: ListingPage) -> TDataItems:
-        """Containers of account-based (B2B) connections."""
-        yield from empty_table_first("configured_containers")
-        yield [
-            r
-            for c in page.items
-            for r in container_rows(with_prefix(c["id"]), c.get("configuredContainers"), org_id, ctx.now)
-        ]
-
-    @dlt.transformer(
-        data_from=connection_listing,
-        name="dataset_container_fields",
-        primary_key=("connection_id", "data_set_id", "container"),
-        write_disposition="merge",
-        columns=_hints(
-            "connection_id",
-            "data_set_id",
-            "container",
-            last_seen_at="timestamp",
-            org_id="text",
-            system_field_value="text",
-        ),
-    )
-    def dataset_container_fields(page: ListingPage) -> TDataItems:
-        """containerFields of the datasets of B2B connections."""
-        yield from empty_table_first("dataset_container_fields")
-        yield [
-            r
-            for c in page.items
-            for d in c.get("dataSets") or ()
-            for r in container_field_rows(
-                with_prefix(c["id"]), d["dataSetId"], d.get("containerFields"), org_id, ctx.now
-            )
-        ]
-
-    @dlt.resource(
-        name="data_source_types",
-        primary_key="id",
-        write_disposition="merge",
-        columns=_hints(description="text", org_id="text", locale="text", last_seen_at="timestamp"),
-    )
-    def data_source_types() -> TDataItems:
-        """The data source types datasets can be tagged with (configurationSettings). A fixed list
-        in practice: asked on the first sync, with --full, for a new locale, or once a day."""
-        seen = ctx.snapshot.data_source_types_seen.get(config.locale)
-        if not full and seen is not None and (ctx.now - seen).total_seconds() < DATA_SOURCE_TYPES_MAX_AGE:
-            return
-        body = ctx.client.get(
-            "configurationSettings", settings.ENDPOINTS["configurationSettings"], {"locale": config.locale}
-        )
-        types = body.get("dataSourceTypes") if isinstance(body, dict) else None
-        if not isinstance(types, list):
-            raise MalformedResponseError("configurationSettings answered without a dataSourceTypes list")
-        yield [
-            {**t, "locale": config.locale, "org_id": org_id, "last_seen_at": ctx.now}
-            for t in types
-            if isinstance(t, dict) and t.get("id")
-        ]
-
-    @dlt.transformer(data_from=connection_listing, **history.resource_hints(config))
-    def connections_history(page: ListingPage) -> TDataItems:
-        """One row per version of a connection's configuration (scd2; see cja_source/history.py)."""
-        yield history.history_rows(page.items, org_id)
-
+    listing = connection_listing(ctx)
+    history_versions = listing | connections_history(ctx)
+    if not history.listing_is_complete(config):
+        # a filtered listing says nothing about the connections outside it: only connections
+        # present in the load may get a new version or be closed
+        history_versions.apply_hints(merge_key="connection_id")
     return [
-        connection_listing,
-        connections,
-        connections_history,
-        datasets,
-        backfills,
-        connection_validation_errors,
-        configured_containers,
-        dataset_container_fields,
-        data_source_types,
+        listing,
+        listing | connections(ctx),
+        history_versions,
+        listing | datasets(ctx),
+        listing | backfills(ctx),
+        listing | connection_validation_errors(ctx),
+        listing | configured_containers(ctx),
+        listing | dataset_container_fields(ctx),
+        data_source_types(ctx),
+    ]
+
+
+@dlt.resource(name="connection_listing", selected=False)
+def connection_listing(ctx: SyncContext) -> Iterator[ListingPage]:
+    """Pages of the full connections listing (every list expansion); feeds the tables below."""
+    total = 0
+    want_inline = ctx.want_inline
+    params = listing_params(ctx.cfg, want_inline)
+    for page in connection_pages(ctx.client, params, int(ctx.cfg.page_size), want_inline):
+        total += len(page.items)
+        yield page
+    if total == 0 and not ctx.allow_empty:
+        raise EmptyListingError(
+            "the CJA API listed 0 connections: this is what a credential without product-admin "
+            "rights gets; add the credential's API user to a CJA product admin profile, or pass "
+            "--allow-empty if the org really has no connection"
+        )
+
+
+@dlt.transformer(
+    name="connections",
+    primary_key="id",
+    write_disposition="merge",
+    columns=_hints(**DELETABLE, modified_date="timestamp", created_date="timestamp", description="text"),
+)
+def connections(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """One row per connection ever seen; `deleted_in_source_at` marks those no longer listed."""
+    first_seen = ctx.snapshot.connections_first_seen
+    yield [connection_row(c, ctx.org_id, ctx.now, first_seen.get(with_prefix(c["id"]))) for c in page.items]
+
+
+@dlt.transformer(name=history.TABLE, **history.RESOURCE_HINTS)
+def connections_history(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """One row per version of a connection's configuration (scd2; see cja_source/history.py)."""
+    yield history.history_rows(page.items, ctx.org_id)
+
+
+@dlt.transformer(
+    name="datasets",
+    primary_key=("connection_id", "data_set_id"),
+    write_disposition="merge",
+    columns=_hints(
+        **DELETABLE,
+        last_ingested_time="timestamp",
+        streaming_enabled_at="timestamp",
+        lookup_parent_fields="json",
+    ),
+)
+def datasets(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """One row per (connection, dataset) pair ever seen, with its backfillSummary."""
+    schema_infos = page_schema_infos(ctx, page) if ctx.cfg.fetch_schema_info else {}
+    pairs = ctx.snapshot.pairs
+    rows = []
+    for c in page.items:
+        cid = with_prefix(c["id"])
+        for d in c.get("dataSets") or ():
+            key = (cid, d["dataSetId"])
+            state = pairs.get(key)
+            info = schema_infos.get(key) or (state.schema_info if state else None)
+            rows.append(dataset_row(cid, d, ctx.org_id, ctx.now, state, info))
+    yield rows
+
+
+@dlt.transformer(
+    name="backfills",
+    primary_key="id",
+    write_disposition="merge",
+    columns=_hints(
+        "id", **SEEN, created_date="timestamp", start_date="timestamp", end_date="timestamp", status="text"
+    ),
+)
+def backfills(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """Every backfill of every dataset; asked only for new or changed pairs (or all with full),
+    from the inline lists where complete, else from the backfills endpoint (see backfill_fetch)."""
+    yield from ctx.materialize_once("backfills")
+    for batch in page_backfill_batches(ctx, page):
+        yield backfills_table(batch)
+
+
+@dlt.transformer(
+    name="connection_validation_errors",
+    primary_key=("connection_id", "error_key"),
+    write_disposition="merge",
+    columns=_hints(
+        "connection_id",
+        "error_key",
+        last_seen_at="timestamp",
+        org_id="text",
+        error_code="text",
+        data_set_id="text",
+        data_set_name="text",
+        disallowed_field="text",
+        missing_field="text",
+    ),
+)
+def connection_validation_errors(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """Current validation errors of every listed connection (resolved ones are removed after the load)."""
+    yield from ctx.materialize_once("connection_validation_errors")
+    yield [
+        r
+        for c in page.items
+        for r in validation_error_rows(
+            with_prefix(c["id"]), c.get("connectionValidationErrors"), ctx.org_id, ctx.now
+        )
+    ]
+
+
+@dlt.transformer(
+    name="configured_containers",
+    primary_key=("connection_id", "container"),
+    write_disposition="merge",
+    columns=_hints("connection_id", "container", last_seen_at="timestamp", org_id="text"),
+)
+def configured_containers(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """Containers of account-based (B2B) connections."""
+    yield from ctx.materialize_once("configured_containers")
+    yield [
+        r
+        for c in page.items
+        for r in container_rows(with_prefix(c["id"]), c.get("configuredContainers"), ctx.org_id, ctx.now)
+    ]
+
+
+@dlt.transformer(
+    name="dataset_container_fields",
+    primary_key=("connection_id", "data_set_id", "container"),
+    write_disposition="merge",
+    columns=_hints(
+        "connection_id",
+        "data_set_id",
+        "container",
+        last_seen_at="timestamp",
+        org_id="text",
+        system_field_value="text",
+    ),
+)
+def dataset_container_fields(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """containerFields of the datasets of B2B connections."""
+    yield from ctx.materialize_once("dataset_container_fields")
+    yield [
+        r
+        for c in page.items
+        for d in c.get("dataSets") or ()
+        for r in container_field_rows(
+            with_prefix(c["id"]), d["dataSetId"], d.get("containerFields"), ctx.org_id, ctx.now
+        )
+    ]
+
+
+@dlt.resource(
+    name="data_source_types",
+    primary_key="id",
+    write_disposition="merge",
+    columns=_hints(description="text", org_id="text", locale="text", last_seen_at="timestamp"),
+)
+def data_source_types(ctx: SyncContext) -> TDataItems:
+    """The data source types datasets can be tagged with (configurationSettings). A fixed list
+    in practice: asked on the first sync, with full, for a new locale, or once a day."""
+    locale = ctx.cfg.locale
+    seen = ctx.snapshot.data_source_types_seen.get(locale)
+    if not ctx.full and seen is not None and (ctx.now - seen).total_seconds() < DATA_SOURCE_TYPES_MAX_AGE:
+        return
+    body = ctx.client.get(
+        "configurationSettings", settings.ENDPOINTS["configurationSettings"], {"locale": locale}
+    )
+    types = body.get("dataSourceTypes") if isinstance(body, dict) else None
+    if not isinstance(types, list):
+        raise MalformedResponseError("configurationSettings answered without a dataSourceTypes list")
+    yield [
+        {**t, "locale": locale, "org_id": ctx.org_id, "last_seen_at": ctx.now}
+        for t in types
+        if isinstance(t, dict) and t.get("id")
     ]

@@ -105,24 +105,17 @@ def listing_is_complete(cfg: CJASettings) -> bool:
     )
 
 
-def resource_hints(cfg: CJASettings) -> dict[str, Any]:
-    """Hints of the `connections_history` resource. scd2 closes the open version of every record
-    absent from a load; a filtered listing (connection_ids, sandbox_names, include_* off) says
-    nothing about the connections outside it, so there `connection_id` is the merge key: only
-    connections present in the load can get a new version or be closed."""
-    hints: dict[str, Any] = {
-        "name": TABLE,
-        "write_disposition": {
-            "disposition": "merge",
-            "strategy": "scd2",
-            "validity_column_names": [VALID_FROM, VALID_TO],
-            "row_version_column_name": VERSION_COLUMN,
-        },
-        "columns": column_hints(),
-    }
-    if not listing_is_complete(cfg):
-        hints["merge_key"] = "connection_id"
-    return hints
+# Hints of the `connections_history` resource: scd2 closes the open version of every record absent
+# from a load. A filtered listing adds `merge_key = connection_id` (see cja_source()).
+RESOURCE_HINTS: dict[str, Any] = {
+    "write_disposition": {
+        "disposition": "merge",
+        "strategy": "scd2",
+        "validity_column_names": [VALID_FROM, VALID_TO],
+        "row_version_column_name": VERSION_COLUMN,
+    },
+    "columns": column_hints(),
+}
 
 
 def history_rows(items: Iterable[dict[str, Any]], org_id: str) -> list[dict[str, Any]]:

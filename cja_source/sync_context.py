@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import dlt
 
@@ -33,6 +35,7 @@ class SyncContext:
     stats: dict[str, int] = field(default_factory=dict)  # pairs by plan, read by the runner
     # set when an org turns out not to return inline lists: re-listing busy connections stops
     relist_disabled: bool = False
+    materialized: set[str] = field(default_factory=set)
     _snapshot: WarehouseSnapshot | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,6 +60,15 @@ class SyncContext:
     @property
     def relist_useful(self) -> bool:
         return self.cfg.backfills == "auto" and not self.want_inline and not self.relist_disabled
+
+    def materialize_once(self, table: str) -> Iterator[Any]:
+        """dlt's marker that creates `table` even when no row comes (an org without B2B
+        connections still gets its typed, empty `configured_containers`)."""
+        with self._lock:
+            first = table not in self.materialized
+            self.materialized.add(table)
+        if first:
+            yield dlt.mark.materialize_table_schema()
 
     def count(self, key: str, n: int = 1) -> None:
         with self._lock:
