@@ -123,7 +123,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def options_from_args(args: argparse.Namespace, pipeline_name: str = "cja") -> Any:
+def options_from_args(args: argparse.Namespace, pipeline_name: str | None = None) -> Any:
     from .sync import RunOptions
 
     return RunOptions(

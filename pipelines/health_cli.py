@@ -12,7 +12,7 @@ from typing import Any
 import dlt
 
 from cja_source.config import HealthSettings
-from cja_source.errors import ConfigurationError
+from cja_source.errors import ConcurrentRunError, ConfigurationError
 
 from .cli import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE, options_from_args
 from .views import create_views, stored_thresholds, views_exist
@@ -86,13 +86,14 @@ def _load(args: argparse.Namespace, pipeline_name: str) -> dict[str, Any] | None
     # connecting to a DuckDB path that does not exist would create an empty file there
     if opts.destination == "duckdb" and not Path(opts.duckdb_path).exists():
         return print_no_sync(where)
-    pipeline = make_pipeline(opts)
+    # read-only: a sync can wait for readers; it cannot share the file with another writer
+    pipeline = make_pipeline(opts, read_only=True)
     if not has_successful_sync(pipeline):
         return print_no_sync(where)
     health = health_settings()
     wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))
     if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
-        create_views(pipeline, health)
+        create_views(make_pipeline(opts), health)
     return read_report(pipeline)
 
 
@@ -122,6 +123,8 @@ def has_successful_sync(pipeline: dlt.Pipeline) -> bool:
                 f"SELECT COUNT(*) FROM {sql.make_qualified_table_name('sync_runs')} "
                 "WHERE status = 'succeeded' AND finished_at IS NOT NULL"
             )
+    except ConcurrentRunError:  # a sync holds the DuckDB file: say so, not "no sync"
+        raise
     except Exception:  # noqa: BLE001 - missing dataset or table: nothing synced there
         return False
     return bool(rows and rows[0][0])

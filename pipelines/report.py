@@ -58,14 +58,15 @@ def run_report(args: argparse.Namespace) -> int:
     if opts.destination == "duckdb" and not Path(opts.duckdb_path).exists():
         print_no_sync(where)
         return EXIT_FAILED
-    pipeline = make_pipeline(opts)
+    # read-only: a sync can wait for readers; it cannot share the file with another writer
+    pipeline = make_pipeline(opts, read_only=True)
     if not has_successful_sync(pipeline):
         print_no_sync(where)
         return EXIT_FAILED
     health = health_settings()
     wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))
     if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
-        create_views(pipeline, health)
+        create_views(make_pipeline(opts), health)
     data = read_report_data(pipeline)
     out = Path(args.out or "health.html").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,9 @@ from cja_source.client import CJAClient
 from cja_source.config import CJASettings
 from cja_source.errors import CJAError, ConfigurationError
 
+from .identity import pipeline_name_for, target_of
+from .locks import install_duckdb_open_wait, warehouse_lock
+from .upkeep import after_load, prune_loaded_packages
 from .views import create_views
 from .warehouse import existing_tables, pipeline_lock, read_snapshot, reconcile
 
@@ -57,15 +60,20 @@ class RunOptions:
     # dataset (cja) makes every `cja.table` reference ambiguous, for dlt and for BI tools alike
     duckdb_path: str = "cja_sync.duckdb"
     dataset_name: str = "cja"
-    pipeline_name: str = "cja"
+    # None: derived from the warehouse target and the org (see identity.py); readers pass their own
+    pipeline_name: str | None = None
     pipelines_dir: str | None = None
     full: bool = False
     allow_empty: bool = False
     progress: bool = False
 
 
-def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> dlt.Pipeline:
-    """The pipeline of `opts`; `duckdb_memory_limit` caps DuckDB (a sync's merges), None = DuckDB's own."""
+def make_pipeline(
+    opts: RunOptions, duckdb_memory_limit: str | None = None, read_only: bool = False
+) -> dlt.Pipeline:
+    """The pipeline of `opts`; `duckdb_memory_limit` caps DuckDB (a sync's merges), None = DuckDB's own.
+    `read_only` opens a DuckDB file so that other readers, and a waiting sync, can share it."""
+    install_duckdb_open_wait()
     # dlt gzips its intermediate files by default: a sixth of a large sync's time, for files that
     # live seconds (bench P4 profile). Users can still turn it back on through dlt's config.
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
@@ -83,7 +91,7 @@ def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> d
                 "--dataset-name"
             )
         limit = {"memory_limit": duckdb_memory_limit} if duckdb_memory_limit else None
-        credentials = DuckDbCredentials(str(path.resolve()), global_config=limit)
+        credentials = DuckDbCredentials(str(path.resolve()), global_config=limit, read_only=read_only)
         destination: Any = dlt.destinations.duckdb(credentials)
     else:
         try:
@@ -94,7 +102,7 @@ def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> d
                 "use duckdb, postgres or another dlt destination name"
             ) from None
     return dlt.pipeline(
-        pipeline_name=opts.pipeline_name,
+        pipeline_name=opts.pipeline_name or "cja",
         destination=destination,
         dataset_name=opts.dataset_name,
         pipelines_dir=opts.pipelines_dir,
@@ -111,8 +119,14 @@ def run_sync(cfg: CJASettings, opts: RunOptions, client: CJAClient | None = None
     # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh file
     # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
     # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
+    target = target_of(opts)
+    if not opts.pipeline_name:
+        opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
     pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB"))
-    with pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), opts.pipeline_name):
+    with (
+        warehouse_lock(target, pipeline),
+        pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name),
+    ):
         return _run_locked(cfg, opts, pipeline, client or make_client(cfg))
 
 
@@ -130,6 +144,7 @@ def _run_locked(
         "full": opts.full,
         "destination": pipeline.destination.destination_name,
         "dataset": opts.dataset_name,
+        "pipeline": pipeline.pipeline_name,
     }
     fmt = loader_format(pipeline)
     stats: dict[str, int] = {}
@@ -151,6 +166,7 @@ def _run_locked(
         rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
         pipeline.load(raise_on_failed_jobs=True)
         summary["reconciled"] = reconcile(pipeline, cfg, started)
+        summary["repaired"] = after_load(pipeline)
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
         summary["status"] = "succeeded"
     except BaseException as exc:
@@ -171,6 +187,7 @@ def _run_locked(
     _log_run(pipeline, _run_row(summary, started), fmt)
     # views measure ages against the latest successful sync, so they follow its sync_runs row
     summary["views"] = create_views(pipeline, cfg.health)
+    prune_loaded_packages(pipeline, _runs_pipeline(pipeline))
     return summary
 
 

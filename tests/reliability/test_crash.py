@@ -86,7 +86,7 @@ def test_two_runs_at_once_second_exits_with_a_message(rsim, rsettings, cli):
     code, out, err = cli.run(values)
     assert code == 1
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and "another cja-sync run is using pipeline 'cja'" in lines[0], err
+    assert len(lines) == 1 and "another cja-sync run is writing duckdb" in lines[0], err
     assert "Traceback" not in err
 
     code, _, err = cli.collect(first)
