@@ -12,9 +12,10 @@ from typing import Any
 import dlt
 
 from cja_source.config import HealthSettings
-from cja_source.errors import ConcurrentRunError, ConfigurationError
+from cja_source.errors import ConfigurationError
 
 from .cli import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE, options_from_args
+from .locks import lock_conflict_error, waited_in_vain
 from .views import create_views, stored_thresholds, views_exist
 
 CONDITIONS = ("failed", "stuck", "stale", "validation")
@@ -123,9 +124,9 @@ def has_successful_sync(pipeline: dlt.Pipeline) -> bool:
                 f"SELECT COUNT(*) FROM {sql.make_qualified_table_name('sync_runs')} "
                 "WHERE status = 'succeeded' AND finished_at IS NOT NULL"
             )
-    except ConcurrentRunError:  # a sync holds the DuckDB file: say so, not "no sync"
-        raise
-    except Exception:  # noqa: BLE001 - missing dataset or table: nothing synced there
+    except Exception as exc:  # noqa: BLE001 - missing dataset or table: nothing synced there
+        if waited_in_vain(exc):  # a sync holds the DuckDB file: say so, not "no sync"
+            raise lock_conflict_error(read_only=True) from None
         return False
     return bool(rows and rows[0][0])
 

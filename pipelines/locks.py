@@ -29,9 +29,13 @@ from .identity import Target
 
 logger = logging.getLogger("cja_sync")
 
-# a sync waits this long for a reader to close the DuckDB file; a reader waits READER_WAIT for a sync
-WRITER_OPEN_WAIT = float(os.environ.get("CJA_DUCKDB_WRITER_WAIT_SECONDS", "120"))
-READER_OPEN_WAIT = float(os.environ.get("CJA_DUCKDB_READER_WAIT_SECONDS", "5"))
+
+def open_wait(read_only: bool) -> float:
+    """How long a DuckDB open waits for another process's lock: a sync waits long for a reader
+    (readers are brief), a reader waits briefly for a sync (syncs are not)."""
+    if read_only:
+        return float(os.environ.get("CJA_DUCKDB_READER_WAIT_SECONDS", "5"))
+    return float(os.environ.get("CJA_DUCKDB_WRITER_WAIT_SECONDS", "120"))
 
 
 def writer_wait() -> float:
@@ -104,13 +108,25 @@ def lock_conflict_error(read_only: bool) -> ConcurrentRunError:
     """One line for a DuckDB open that waited in vain."""
     if read_only:
         return ConcurrentRunError(
-            f"a cja-sync run is writing this DuckDB file (waited {READER_OPEN_WAIT:.0f} s); "
+            f"a cja-sync run is writing this DuckDB file (waited {open_wait(True):.0f} s); "
             "try again when it finishes"
         )
     return ConcurrentRunError(
-        f"another process kept the DuckDB file locked for more than {WRITER_OPEN_WAIT:.0f} s; "
+        f"another process kept the DuckDB file locked for more than {open_wait(False):.0f} s; "
         "see the PID in `cja-sync run --debug`"
     )
+
+
+def waited_in_vain(exc: BaseException) -> bool:
+    """True when `exc`, or what dlt wrapped in it, is a DuckDB open that waited in vain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConcurrentRunError) or is_lock_conflict(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def is_lock_conflict(exc: BaseException) -> bool:
@@ -126,7 +142,7 @@ def install_duckdb_open_wait() -> None:
     original = DuckDbConnectionPool.borrow_conn
 
     def borrow_conn(self: Any, *args: Any, **kwargs: Any) -> Any:
-        seconds = READER_OPEN_WAIT if self.credentials.read_only else WRITER_OPEN_WAIT
+        seconds = open_wait(self.credentials.read_only)
         deadline = time.monotonic() + seconds
         delay = 0.05
         while True:
