@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -172,14 +173,14 @@ def _run_locked(
     except BaseException as exc:
         if progress:
             progress.stop()
-        error = as_cja_error(exc)
+        error = as_cja_error(exc, where=pipeline.working_dir)
         summary["status"] = "failed"
         summary["error"] = error.message
         _finalize(summary, client, stats, t0)
         try:
             _log_run(pipeline, _run_row(summary, started), fmt)
         except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
-            logger.warning("could not record the failed run in sync_runs")
+            _record_failure_directly(pipeline, summary)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise error from None
@@ -269,6 +270,23 @@ def _close_abandoned_runs(pipeline: dlt.Pipeline) -> None:
         logger.warning("could not close interrupted runs in sync_runs (%s)", type(exc).__name__)
 
 
+def _record_failure_directly(pipeline: dlt.Pipeline, summary: dict[str, Any]) -> None:
+    """Record a failure with plain SQL when dlt cannot log it (its pipelines directory may be on a
+    full disk): otherwise the next run would call it "interrupted" and the cause would be lost."""
+    try:
+        with _runs_pipeline(pipeline).sql_client() as sql:
+            sql.execute_sql(
+                f"UPDATE {sql.make_qualified_table_name('sync_runs')} SET status = 'failed', error = %s, "
+                "finished_at = %s, duration_seconds = %s WHERE run_id = %s",
+                summary["error"],
+                datetime.fromisoformat(summary["finished_at"]),
+                summary["duration_seconds"],
+                summary["run_id"],
+            )
+    except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
+        logger.warning("could not record the failed run in sync_runs")
+
+
 def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> None:
     """Record the run through a pipeline of its own: the data pipeline may hold a failed run's
     package, which must never be loaded as a side effect of logging the failure."""
@@ -284,8 +302,9 @@ def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> No
     )
 
 
-def as_cja_error(exc: BaseException) -> CJAError:
-    """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure."""
+def as_cja_error(exc: BaseException, where: str | None = None) -> CJAError:
+    """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure.
+    `where`: the directory to name when a full disk does not say which file it refused."""
     from dlt.common.configuration.exceptions import ConfigurationException
 
     seen: set[int] = set()
@@ -295,6 +314,10 @@ def as_cja_error(exc: BaseException) -> CJAError:
         seen.add(id(current))
         if isinstance(current, CJAError):
             return current
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            # not "interrupted", not a dlt wrapper's text: the path that could not be written
+            path = current.filename or where or "the pipelines directory"
+            return CJAError(f"no space left on device: could not write {path}; free space there")
         innermost = current
         nxt = getattr(current, "exception", None)
         current = nxt if isinstance(nxt, BaseException) else (current.__cause__ or current.__context__)
@@ -302,6 +325,8 @@ def as_cja_error(exc: BaseException) -> CJAError:
         return CJAError("interrupted")
     lines = [line.strip() for line in str(innermost).splitlines() if line.strip()]
     text = "; ".join(lines[:2]) or type(innermost).__name__
+    if "No space left on device" in text:  # DuckDB's own IO errors name the file in their text
+        return CJAError(f"no space left on device: {text[:400]}")
     if isinstance(innermost, ConfigurationException):
         return ConfigurationError(f"destination configuration: {text[:400]}")
     return CJAError(f"sync failed: {type(innermost).__name__}: {text[:400]}")
