@@ -26,7 +26,7 @@ from cja_source.errors import CJAError, ConfigurationError
 
 from .identity import pipeline_name_for, target_of
 from .locks import install_duckdb_open_wait, warehouse_lock
-from .upkeep import after_load, prune_loaded_packages
+from .upkeep import after_success, repair_history
 from .views import create_views
 from .warehouse import existing_tables, pipeline_lock, read_snapshot, reconcile
 
@@ -167,7 +167,7 @@ def _run_locked(
         rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
         pipeline.load(raise_on_failed_jobs=True)
         summary["reconciled"] = reconcile(pipeline, cfg, started)
-        summary["repaired"] = after_load(pipeline)
+        summary["repaired"] = repair_history(pipeline)
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
         summary["status"] = "succeeded"
     except BaseException as exc:
@@ -188,7 +188,7 @@ def _run_locked(
     _log_run(pipeline, _run_row(summary, started), fmt)
     # views measure ages against the latest successful sync, so they follow its sync_runs row
     summary["views"] = create_views(pipeline, cfg.health)
-    prune_loaded_packages(pipeline, _runs_pipeline(pipeline))
+    after_success(pipeline, _runs_pipeline(pipeline))
     return summary
 
 

@@ -15,12 +15,12 @@ from .warehouse import existing_tables
 logger = logging.getLogger("cja_sync")
 
 
-def after_load(pipeline: dlt.Pipeline) -> dict[str, int]:
-    """Repair history, then give Postgres' planner statistics of what was just written."""
-    repaired = repair_history(pipeline)
+def after_success(pipeline: dlt.Pipeline, runs: dlt.Pipeline) -> None:
+    """Last step of a good run, once every table, view and sync_runs row is written: statistics
+    for Postgres' planner, and no loaded package left on disk."""
     if pipeline.destination.destination_name == "postgres":
         analyze_dataset(pipeline)
-    return repaired
+    prune_loaded_packages(pipeline, runs)
 
 
 def repair_history(pipeline: dlt.Pipeline) -> dict[str, int]:
