@@ -164,7 +164,7 @@ def print_summary(summary: dict[str, Any], as_json: bool) -> None:
     print(
         f"cja-sync: {summary['status']} in {summary.get('duration_seconds', 0):.1f} s "
         f"(org {summary['org_id']} -> {summary['destination']} dataset {summary['dataset']}"
-        f"{', full' if summary.get('full') else ''})"
+        f"{', full' if summary.get('full') else ''}, pipeline {summary.get('pipeline')})"
     )
     print(f"  rows written:   {rows}")
     print(f"  API requests:   {requests} (HTTP {statuses})")

@@ -13,7 +13,7 @@ import pytest
 from cja_sync.sync import RunOptions, run_sync
 
 from ..truth_compare import assert_matches_truth
-from .conftest import runs, settings_values
+from .conftest import data_tables, runs, settings_values
 
 
 def _size(path: Path) -> int:
@@ -63,6 +63,7 @@ def test_a_full_pipelines_disk_fails_the_run_with_that_cause(rsim, rsettings, cl
     assert code == 1
     last = err.strip().splitlines()[-1]
     assert "no space left on device" in last and str(small_disk) in last, err
+    assert data_tables(opts) == set()  # it failed before its load: no data table was created
     statuses = runs(opts)
     assert len(statuses) == 1 and statuses[0][0] == "failed", statuses
     assert "no space left on device" in statuses[0][1] and "interrupted" not in statuses[0][1]

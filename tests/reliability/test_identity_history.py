@@ -165,3 +165,21 @@ def test_duplicates_left_by_an_earlier_version_are_repaired(rsim, rsettings, cli
     summary = run_sync(rsettings(sim), opts)
     assert summary["repaired"]["history_duplicates_removed"] == len(sim.truth().connections)
     assert_history_exact(opts, sim.truth())
+
+
+def test_a_warehouse_synced_under_the_old_pipeline_name_keeps_working(rsim, rsettings, cli):
+    """Earlier versions named every pipeline `cja`: the first run under the derived name finds the
+    tables, the history and the sync_runs rows where they are and stays exact."""
+    sim = rsim(connections=8, inline_backfills=False)
+    old = cli.opts(pipeline_name="cja")
+    run_sync(rsettings(sim), old)
+    sim.modify_connection(sorted(sim.truth().connections)[0], name="renamed after the upgrade")
+    sim.add_connection()
+    opts = cli.opts()
+    summary = run_sync(rsettings(sim), opts)
+    assert summary["pipeline"] != "cja"
+    assert_matches_truth(opts, sim.truth())
+    assert_history_exact(opts, sim.truth())
+    versions = query(opts, "SELECT COUNT(*) FROM {t}connections_history")[0][0]
+    assert versions == len(sim.truth().connections) + 1
+    assert [s for s, _ in runs(opts)] == ["succeeded", "succeeded"]
