@@ -10,7 +10,9 @@ The pause points are inside dlt, after the phase has done its work and before it
 - job=<table>.<ext>: right after the load job of `<table>` with file extension `<ext>` ran in the
   warehouse (committed) and before dlt records it as completed: `parquet`/`insert_values` is the
   copy into the table (or its staging table, for merges), `sql` the merge that follows it, for
-  `connections_history` the scd2 merge.
+  `connections_history` the scd2 merge;
+- reconcile: right after `reconcile` committed its deletion marks, before the history repair and
+  before the run records its end.
 Extract needs no hook: the test adds latency in the simulator and kills once list requests arrive.
 """
 
@@ -52,6 +54,17 @@ def install(phase: str, marker: str) -> None:
             original_complete(self, load_id, schema, aborted)
 
         Load.complete_package = complete  # type: ignore[method-assign]
+    elif phase == "reconcile":
+        import cja_sync.sync as sync
+
+        original_reconcile = sync.reconcile
+
+        def reconcile(*args: Any, **kwargs: Any) -> Any:
+            out = original_reconcile(*args, **kwargs)
+            _pause(marker)
+            return out
+
+        sync.reconcile = reconcile
     elif phase.startswith("job="):
         from dlt.common.destination.client import RunnableLoadJob
 

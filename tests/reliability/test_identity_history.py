@@ -101,6 +101,7 @@ DUCKDB_STEPS = [
     "job=connections.sql",
     "job=backfills.sql",
     "load",
+    "reconcile",
 ]
 
 
@@ -126,7 +127,15 @@ def _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, opts, extra) 
     if opts.destination == "postgres":
         env["DESTINATION__POSTGRES__CREDENTIALS"] = os.environ["DESTINATION__POSTGRES__CREDENTIALS"]
     # the first run is the one killed: every version is new, so a replayed staging copy would
-    # duplicate all of them
+    # duplicate all of them. reconcile runs after a load, so there the killed run is a second one
+    # that has a deletion to mark.
+    before: list[str] = []
+    deleted = None
+    if step == "reconcile":
+        run_sync(rsettings(sim), opts)
+        before = ["succeeded"]
+        deleted = sorted(sim.truth().connections)[-1]
+        sim.delete_connection(deleted)
     proc = cli.spawn(settings_values(sim), *extra, **env)
     _wait(marker.exists, proc, timeout=60)
     os.kill(proc.pid, signal.SIGKILL)
@@ -136,7 +145,9 @@ def _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, opts, extra) 
     assert summary["status"] == "succeeded"
     assert_matches_truth(opts, sim.truth())
     assert_history_exact(opts, sim.truth())
-    assert [s for s, _ in runs(opts)] == ["failed", "succeeded"]
+    assert [s for s, _ in runs(opts)] == [*before, "failed", "succeeded"]
+    marked = query(opts, "SELECT id FROM {t}connections WHERE deleted_in_source_at IS NOT NULL")
+    assert marked == ([(deleted,)] if deleted else [])
 
     # a change after recovery is one new version, and connection_changes reports it
     cid = sorted(sim.truth().connections)[0]
