@@ -9,10 +9,10 @@ import time
 from cja_sync.cli import main
 from cja_sync.sync import run_sync
 
-from .conftest import query
+from ..conftest import query
 
 
-def test_first_postgres_sync_leaves_every_table_analyzed(make_sim, settings_for, pg_opts, capsys):
+def test_first_postgres_sync_leaves_every_table_analyzed(make_sim, settings_for, pg_opts, capfd):
     sim = make_sim(connections=12)
     opts = pg_opts()
     run_sync(settings_for(sim), opts)
@@ -41,5 +41,5 @@ def test_first_postgres_sync_leaves_every_table_analyzed(make_sim, settings_for,
             opts.pipelines_dir,
         ]
     )
-    assert code in (0, 3), capsys.readouterr().err
+    assert code in (0, 3), capfd.readouterr().err
     assert time.monotonic() - t0 < 30
