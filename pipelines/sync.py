@@ -187,8 +187,11 @@ def _run_locked(
     _finalize(summary, client, stats, t0)
     _log_run(pipeline, _run_row(summary, started), fmt)
     # views measure ages against the latest successful sync, so they follow its sync_runs row
-    summary["views"] = create_views(pipeline, cfg.health)
-    after_success(pipeline, _runs_pipeline(pipeline))
+    try:
+        summary["views"] = create_views(pipeline, cfg.health)
+        after_success(pipeline, _runs_pipeline(pipeline))
+    except Exception as exc:  # noqa: BLE001 - the data is in; still one line, not a traceback
+        raise as_cja_error(exc, where=pipeline.working_dir) from None
     return summary
 
 

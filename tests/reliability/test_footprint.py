@@ -42,11 +42,19 @@ def test_idle_runs_keep_the_pipelines_dir_small(rsim, rsettings, cli):
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KB tmpfs, or a skip where this machine does not let us mount one."""
-    mount = tmp_path / "small-disk"
+    yield from _tmpfs(tmp_path / "small-disk", "256k")
+
+
+@pytest.fixture
+def warehouse_disk(tmp_path: Path) -> Iterator[Path]:
+    yield from _tmpfs(tmp_path / "warehouse-disk", "64m")
+
+
+def _tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size`, or a skip where this machine does not let us mount one."""
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, check=False
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, check=False
     )
     if done.returncode != 0:
         if os.environ.get("CI") == "true":
@@ -74,3 +82,37 @@ def test_a_full_pipelines_disk_fails_the_run_with_that_cause(rsim, rsettings, cl
     assert_matches_truth(good, sim.truth())
     assert [s for s, _ in runs(good)] == ["failed", "succeeded"]
     assert "no space left on device" in runs(good)[0][1]
+
+
+def test_a_full_warehouse_disk_fails_the_load_and_the_next_good_run_is_exact(
+    rsim, rsettings, cli, warehouse_disk: Path
+):
+    """What README "A failed load is not atomic" promises when the DuckDB file's disk fills during
+    the load: one line naming the cause, nothing marked deleted, ages still measured from the last
+    good sync, and an exact warehouse after the next good run."""
+    from ..conftest import query
+
+    sim = rsim(connections=10, inline_backfills=False)
+    opts = RunOptions(duckdb_path=str(warehouse_disk / "w.duckdb"), pipelines_dir=cli.pipelines_dir)
+    run_sync(rsettings(sim), opts)
+    as_of = query(opts, "SELECT as_of FROM {t}health_reference")
+    for _ in range(150):
+        sim.add_connection()
+    filler = warehouse_disk / "filler"
+    free = os.statvfs(warehouse_disk).f_bavail * os.statvfs(warehouse_disk).f_frsize
+    filler.write_bytes(b"\0" * max(0, free - 512 * 1024))  # leave 512 KB: the load needs more
+
+    code, _, err = cli.run(
+        settings_values(sim), "--duckdb-path", opts.duckdb_path, "--pipelines-dir", opts.pipelines_dir
+    )
+    filler.unlink()
+    assert code == 1
+    last = err.strip().splitlines()[-1]
+    assert "no space left on device" in last and "w.duckdb" in last, err
+    assert query(opts, "SELECT COUNT(*) FROM {t}connections WHERE deleted_in_source_at IS NOT NULL") == [(0,)]
+    assert query(opts, "SELECT as_of FROM {t}health_reference") == as_of
+    failed = [e for s, e in runs(opts) if s == "failed"]
+    assert all("no space left on device" in e for e in failed), failed
+
+    assert run_sync(rsettings(sim), opts)["status"] == "succeeded"
+    assert_matches_truth(opts, sim.truth())
