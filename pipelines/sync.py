@@ -117,12 +117,12 @@ def loader_format(pipeline: dlt.Pipeline) -> str | None:
 
 def run_sync(cfg: CJASettings, opts: RunOptions, client: CJAClient | None = None) -> dict[str, Any]:
     """Sync once; returns the run summary or raises CJAError (its message is the one-line reason)."""
-    # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh file
-    # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
-    # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
     target = target_of(opts)
     if not opts.pipeline_name:
         opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
+    # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh file
+    # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
+    # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
     pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB"))
     with (
         warehouse_lock(target, pipeline),
