@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --rows P1,P2,P3,P5   # skip the maximal org
     .venv/bin/python bench/run.py --rows P4 --p4-connections 200   # a smaller "maximal" org
     .venv/bin/python bench/run.py --rows P4 --profile  # also py-spy the P4 sync (speedscope file)
+    .venv/bin/python bench/run.py --rows P6 --p6-without-stats  # Postgres readers after a first sync
 
 Every simulator runs in its own process (bench/sim.py). See bench/README.md for what each row means.
 """
@@ -520,7 +521,7 @@ def machine() -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", default="P1,P2,P3,P4,P5", help="comma list of P1..P5")
+    ap.add_argument("--rows", default="P1,P2,P3,P4,P5,P6", help="comma list of P1..P6")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--connections", type=int, default=573, help="P1/P2 org size (reference org: 573)")
     ap.add_argument("--k", type=int, default=5, help="P2: changed pairs")
@@ -532,6 +533,10 @@ def main() -> int:
     ap.add_argument("--p4-concurrency", type=int, default=8)
     ap.add_argument("--p4-timeout", type=float, default=600, help="kill a P4 child after this many seconds")
     ap.add_argument("--profile", action="store_true", help="P4: also record the sync with py-spy")
+    ap.add_argument("--p6-timeout", type=float, default=600, help="P6: give up on a reader after this")
+    ap.add_argument(
+        "--p6-without-stats", action="store_true", help="P6: also time readers without statistics"
+    )
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
@@ -547,6 +552,10 @@ def main() -> int:
             p4(args, workdir)
         if "P5" in rows:
             p5(args, workdir)
+        if "P6" in rows:
+            from p6_postgres import p6
+
+            p6(args, workdir, Sim, settings, row, PY)
     finally:
         if RESULTS:
             print_table()

@@ -169,7 +169,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def options_from_args(args: argparse.Namespace, pipeline_name: str = "cja") -> Any:
+def options_from_args(args: argparse.Namespace, pipeline_name: str | None = None) -> Any:
     from .sync import RunOptions
 
     return RunOptions(
@@ -215,7 +215,7 @@ def print_summary(summary: dict[str, Any], as_json: bool) -> None:
     print(
         f"cja-sync {summary['version']}: {summary['status']} in {summary.get('duration_seconds', 0):.1f} s "
         f"(org {cut(summary['org_id'], 80)} -> {summary['destination']} dataset {cut(summary['dataset'], 80)}"
-        f"{', full' if summary.get('full') else ''})"
+        f"{', full' if summary.get('full') else ''}, pipeline {summary.get('pipeline')})"
     )
     print(f"  rows written:   {rows}")
     print(f"  API requests:   {requests} (HTTP {statuses})")

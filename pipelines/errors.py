@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from cja_source.errors import CJAError, ConfigurationError
@@ -15,6 +16,10 @@ MESSAGE_COLUMNS = 600
 
 class WarehouseUnavailable(CJAError):
     """The warehouse exists (or should) but cannot be opened: a different cause from "no sync yet"."""
+
+
+class WarehouseBusy(WarehouseUnavailable):
+    """A sync holds the DuckDB file longer than a reader waits for it."""
 
 
 class NoSuccessfulSync(CJAError):
@@ -72,9 +77,10 @@ def _driver_error(extra: str, what: str) -> ConfigurationError:
     )
 
 
-def as_cja_error(exc: BaseException, doing: str = "sync") -> CJAError:
+def as_cja_error(exc: BaseException, doing: str = "sync", where: str | None = None) -> CJAError:
     """The CJAError behind dlt's wrappers, or a one-line description of the innermost failure;
-    `doing` names what failed when nothing more specific is known (`report failed: ...`)."""
+    `doing` names what failed when nothing more specific is known (`report failed: ...`), `where`
+    the directory to name when a full disk does not say which file it refused."""
     import duckdb
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.configuration.providers.toml import TomlProviderReadException
@@ -83,12 +89,20 @@ def as_cja_error(exc: BaseException, doing: str = "sync") -> CJAError:
     for link in chain:
         if isinstance(link, CJAError):
             return link
+        if isinstance(link, OSError) and link.errno == errno.ENOSPC:
+            # not "interrupted", not a dlt wrapper's text: the path that could not be written
+            path = link.filename or where or "the pipelines directory"
+            return CJAError(
+                f"no space left on device: could not write {cut(str(path), 300)}; free space there"
+            )
     if isinstance(exc, KeyboardInterrupt):
         return CJAError("interrupted")
     driver = missing_driver(exc)
     if driver is not None:
         return driver
     innermost = chain[-1]
+    if "No space left on device" in str(innermost):  # DuckDB's own IO errors name the file in their text
+        return CJAError(f"no space left on device: {one_line(innermost)}")
     for link in chain:
         if isinstance(link, TomlProviderReadException):
             return ConfigurationError(f"{one_line(link)}: fix that file")

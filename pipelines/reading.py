@@ -10,7 +10,8 @@ import dlt
 from cja_source.config import HealthSettings
 from cja_source.errors import ConfigurationError
 
-from .errors import NoSuccessfulSync, WarehouseUnavailable, innermost, missing_driver, one_line
+from .errors import NoSuccessfulSync, WarehouseBusy, WarehouseUnavailable, innermost, missing_driver, one_line
+from .locks import lock_conflict_error, waited_in_vain
 from .text import cut
 
 
@@ -39,13 +40,15 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
         raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
     if duckdb and not path.is_file():
         raise WarehouseUnavailable(f"cannot open the warehouse {where}: it is not a file; {fix}")
-    pipeline = make_pipeline(opts)
+    # read-only: a sync can wait for readers; it cannot share the file with another writer
+    pipeline = make_pipeline(opts, read_only=True)
     try:
         synced = _has_successful_sync(pipeline)
     except Exception as exc:  # noqa: BLE001 - whatever stops the connection is the cause to report
         cause = one_line(innermost(exc))
-        if duckdb and "Could not set lock" in cause:
-            fix = "another process is writing it (a cja-sync run?): try again when it has finished"
+        if waited_in_vain(exc):  # a sync holds the DuckDB file: say so, and who holds it
+            busy = lock_conflict_error(read_only=True).message
+            raise WarehouseBusy(f"cannot open the warehouse {where}: {busy} ({cause})") from None
         raise missing_driver(exc) or WarehouseUnavailable(
             f"cannot open the warehouse {where}: {cause}; {fix}"
         ) from None
@@ -54,7 +57,7 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
     health = health_settings()
     wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))
     if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
-        create_views(pipeline, health)
+        create_views(make_pipeline(opts), health)  # the one write a reader may need
     return pipeline
 
 

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,9 @@ from cja_source.config import CJASettings
 from cja_source.errors import ConfigurationError
 
 from .errors import as_cja_error
+from .identity import pipeline_name_for, target_of
+from .locks import install_duckdb_open_wait, warehouse_lock
+from .upkeep import after_success, repair_history
 from .views import create_views
 from .warehouse import existing_tables, pipeline_lock, read_snapshot, reconcile
 
@@ -58,15 +61,20 @@ class RunOptions:
     # dataset (cja) makes every `cja.table` reference ambiguous, for dlt and for BI tools alike
     duckdb_path: str = "cja_sync.duckdb"
     dataset_name: str = "cja"
-    pipeline_name: str = "cja"
+    # None: derived from the warehouse target and the org (see identity.py); readers pass their own
+    pipeline_name: str | None = None
     pipelines_dir: str | None = None
     full: bool = False
     allow_empty: bool = False
     progress: bool = False
 
 
-def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> dlt.Pipeline:
-    """The pipeline of `opts`; `duckdb_memory_limit` caps DuckDB (a sync's merges), None = DuckDB's own."""
+def make_pipeline(
+    opts: RunOptions, duckdb_memory_limit: str | None = None, read_only: bool = False
+) -> dlt.Pipeline:
+    """The pipeline of `opts`; `duckdb_memory_limit` caps DuckDB (a sync's merges), None = DuckDB's own.
+    `read_only` opens a DuckDB file so that other readers, and a waiting sync, can share it."""
+    install_duckdb_open_wait()
     # dlt gzips its intermediate files by default: a sixth of a large sync's time, for files that
     # live seconds (bench P4 profile). Users can still turn it back on through dlt's config.
     os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
@@ -84,7 +92,7 @@ def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> d
                 "--dataset-name"
             )
         limit = {"memory_limit": duckdb_memory_limit} if duckdb_memory_limit else None
-        credentials = DuckDbCredentials(str(path.resolve()), global_config=limit)
+        credentials = DuckDbCredentials(str(path.resolve()), global_config=limit, read_only=read_only)
         destination: Any = dlt.destinations.duckdb(credentials)
     else:
         try:
@@ -95,7 +103,7 @@ def make_pipeline(opts: RunOptions, duckdb_memory_limit: str | None = None) -> d
                 "use duckdb, postgres or another dlt destination name"
             ) from None
     return dlt.pipeline(
-        pipeline_name=opts.pipeline_name,
+        pipeline_name=opts.pipeline_name or "cja",
         destination=destination,
         dataset_name=opts.dataset_name,
         pipelines_dir=opts.pipelines_dir,
@@ -109,11 +117,17 @@ def loader_format(pipeline: dlt.Pipeline) -> str | None:
 
 def run_sync(cfg: CJASettings, opts: RunOptions, client: CJAClient | None = None) -> dict[str, Any]:
     """Sync once; returns the run summary or raises CJAError (its message is the one-line reason)."""
+    target = target_of(opts)
+    if not opts.pipeline_name:
+        opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
     # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh file
     # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
     # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
     pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB"))
-    with pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), opts.pipeline_name):
+    with (
+        warehouse_lock(target, pipeline),
+        pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name),
+    ):
         return _run_locked(cfg, opts, pipeline, client or make_client(cfg))
 
 
@@ -131,6 +145,7 @@ def _run_locked(
         "full": opts.full,
         "destination": pipeline.destination.destination_name,
         "dataset": opts.dataset_name,
+        "pipeline": pipeline.pipeline_name,
     }
     fmt = loader_format(pipeline)
     stats: dict[str, int] = {}
@@ -160,26 +175,31 @@ def _run_locked(
         rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
         pipeline.load(raise_on_failed_jobs=True)
         summary["reconciled"] = reconcile(pipeline, cfg, started)
+        summary["repaired"] = repair_history(pipeline)
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
         summary["status"] = "succeeded"
     except BaseException as exc:
         if progress:
             progress.stop()
-        error = as_cja_error(exc)
+        error = as_cja_error(exc, where=pipeline.working_dir)
         summary["status"] = "failed"
         summary["error"] = error.message
         _finalize(summary, client, stats, t0)
         try:
             _log_run(pipeline, _run_row(summary, started), fmt)
         except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
-            logger.info("could not record the failed run in sync_runs")  # the error says why, once
+            _record_failure_directly(pipeline, summary)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise error from (exc if error.__traceback__ is None else None)  # --debug: the original cause
     _finalize(summary, client, stats, t0)
     _log_run(pipeline, _run_row(summary, started), fmt)
     # views measure ages against the latest successful sync, so they follow its sync_runs row
-    summary["views"] = create_views(pipeline, cfg.health)
+    try:
+        summary["views"] = create_views(pipeline, cfg.health)
+        after_success(pipeline, _runs_pipeline(pipeline))
+    except Exception as exc:  # noqa: BLE001 - the data is in; still one line, not a traceback
+        raise as_cja_error(exc, where=pipeline.working_dir) from None
     return summary
 
 
@@ -259,6 +279,23 @@ def _close_abandoned_runs(pipeline: dlt.Pipeline) -> None:
             )
     except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop the sync itself
         logger.warning("could not close interrupted runs in sync_runs (%s)", type(exc).__name__)
+
+
+def _record_failure_directly(pipeline: dlt.Pipeline, summary: dict[str, Any]) -> None:
+    """Record a failure with plain SQL when dlt cannot log it (its pipelines directory may be on a
+    full disk): otherwise the next run would call it "interrupted" and the cause would be lost."""
+    try:
+        with _runs_pipeline(pipeline).sql_client() as sql:
+            sql.execute_sql(
+                f"UPDATE {sql.make_qualified_table_name('sync_runs')} SET status = 'failed', error = %s, "
+                "finished_at = %s, duration_seconds = %s WHERE run_id = %s",
+                summary["error"],
+                datetime.fromisoformat(summary["finished_at"]),
+                summary["duration_seconds"],
+                summary["run_id"],
+            )
+    except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
+        logger.warning("could not record the failed run in sync_runs")
 
 
 def _log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> None:

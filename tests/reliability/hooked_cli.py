@@ -6,7 +6,13 @@ The pause points are inside dlt, after the phase has done its work and before it
 - normalize: `LoadStorage.commit_new_load_package` (normalized files written to the new-package
   folder, the extracted package not yet deleted);
 - load: `Load.complete_package` (every job of the package executed in the warehouse, the package
-  not yet marked loaded in `_dlt_loads` nor moved to `loaded/`).
+  not yet marked loaded in `_dlt_loads` nor moved to `loaded/`);
+- job=<table>.<ext>: right after the load job of `<table>` with file extension `<ext>` ran in the
+  warehouse (committed) and before dlt records it as completed: `parquet`/`insert_values` is the
+  copy into the table (or its staging table, for merges), `sql` the merge that follows it, for
+  `connections_history` the scd2 merge;
+- reconcile: right after `reconcile` committed its deletion marks, before the history repair and
+  before the run records its end.
 Extract needs no hook: the test adds latency in the simulator and kills once list requests arrive.
 """
 
@@ -48,6 +54,37 @@ def install(phase: str, marker: str) -> None:
             original_complete(self, load_id, schema, aborted)
 
         Load.complete_package = complete  # type: ignore[method-assign]
+    elif phase == "reconcile":
+        import cja_sync.sync as sync
+
+        original_reconcile = sync.reconcile
+
+        def reconcile(*args: Any, **kwargs: Any) -> Any:
+            out = original_reconcile(*args, **kwargs)
+            _pause(marker)
+            return out
+
+        sync.reconcile = reconcile
+    elif phase.startswith("job="):
+        from dlt.common.destination.client import RunnableLoadJob
+
+        table, _, ext = phase.removeprefix("job=").rpartition(".")
+        original_managed = RunnableLoadJob.run_managed
+
+        def run_managed(self: Any, job_client: Any, done_event: Any, /) -> None:
+            # every job class overrides run(): wrap this job's, so the pause follows its commit
+            name = os.path.basename(self._file_path)
+            if name.startswith(f"{table}.") and name.endswith(f".{ext}"):
+                inner = self.run
+
+                def run() -> None:
+                    inner()
+                    _pause(marker)
+
+                self.run = run
+            original_managed(self, job_client, done_event)
+
+        RunnableLoadJob.run_managed = run_managed  # type: ignore[method-assign]
     else:
         raise SystemExit(f"unknown pause phase {phase!r}")
 

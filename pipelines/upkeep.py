@@ -1,0 +1,89 @@
+"""What a run does after dlt's load, so that the warehouse stays exact and fast and the pipelines
+directory stays small."""
+
+from __future__ import annotations
+
+import logging
+
+import dlt
+
+from cja_source.history import TABLE as HISTORY
+from cja_source.history import VALID_FROM, VALID_TO, VERSION_COLUMN
+
+from .warehouse import existing_tables
+
+logger = logging.getLogger("cja_sync")
+
+
+def after_success(pipeline: dlt.Pipeline, runs: dlt.Pipeline) -> None:
+    """Last step of a good run, once every table, view and sync_runs row is written: statistics
+    for Postgres' planner, and no loaded package left on disk."""
+    if pipeline.destination.destination_name == "postgres":
+        analyze_dataset(pipeline)
+    prune_loaded_packages(pipeline, runs)
+
+
+def repair_history(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Remove what a load replayed after a kill leaves in `connections_history`.
+
+    dlt's scd2 merge inserts every staged version whose hash is not open yet. When a run is killed
+    after a staging copy committed but before dlt recorded it, the next run copies the same file
+    again, the staging table holds each version twice, and both are inserted: exact duplicates
+    `(connection_id, version_hash, valid_from)`, two open versions per connection. Earlier versions
+    of this tool left such rows behind too. One copy of each is kept; of several open versions of a
+    connection only the newest stays open, the older ones closing when it began."""
+    out: dict[str, int] = {}
+    with pipeline.sql_client() as sql:
+        if HISTORY not in existing_tables(sql):
+            return out
+        h = sql.make_qualified_table_name(HISTORY)
+        row = "rowid" if pipeline.destination.destination_name == "duckdb" else "ctid"
+        dup = sql.execute_sql(
+            f"DELETE FROM {h} WHERE {row} IN (SELECT r FROM (SELECT {row} AS r, ROW_NUMBER() OVER "
+            f"(PARTITION BY connection_id, {VERSION_COLUMN}, {VALID_FROM} ORDER BY _dlt_id) AS n "
+            f"FROM {h}) AS d WHERE d.n > 1) RETURNING 1"
+        )
+        newest_open = (
+            f"(SELECT MAX(o.{VALID_FROM}) FROM {h} AS o "
+            f"WHERE o.connection_id = t.connection_id AND o.{VALID_TO} IS NULL)"
+        )
+        closed = sql.execute_sql(
+            f"UPDATE {h} AS t SET {VALID_TO} = {newest_open} "
+            f"WHERE t.{VALID_TO} IS NULL AND t.{VALID_FROM} < {newest_open} RETURNING 1"
+        )
+    out = {"history_duplicates_removed": len(dup or ()), "history_versions_closed": len(closed or ())}
+    if any(out.values()):
+        logger.warning(
+            "repaired connections_history: removed %d duplicate versions, closed %d stale open versions",
+            out["history_duplicates_removed"],
+            out["history_versions_closed"],
+        )
+    return out
+
+
+def analyze_dataset(pipeline: dlt.Pipeline) -> None:
+    """ANALYZE every table of the dataset. Freshly loaded tables have no statistics until
+    autovacuum gets to them (never, where it is off), and the planner then picks nested loops
+    over hundreds of thousands of rows: minutes for a view that takes a second."""
+    with pipeline.sql_client() as sql:
+        rows = sql.execute_sql(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+            sql.dataset_name,
+        )
+        for (table,) in rows or ():
+            sql.execute_sql(f"ANALYZE {sql.make_qualified_table_name(table)}")
+
+
+def prune_loaded_packages(*pipelines: dlt.Pipeline) -> int:
+    """Delete the load packages dlt keeps after loading them (~1 MB per run of a mid-sized org,
+    for ever). Only loaded ones: a pending package is what the next run must finish."""
+    removed = 0
+    for pipeline in pipelines:
+        storage = pipeline._get_load_storage()
+        if not storage.is_storage_ready():
+            continue
+        for load_id in storage.list_loaded_packages():
+            storage.delete_loaded_package(load_id)
+            removed += 1
+    return removed
