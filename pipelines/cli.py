@@ -4,15 +4,14 @@ or configuration, 3 health condition met."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HEALTH = 0, 1, 2, 3
+from .options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, options_from_args
+from .summary import print_summary
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    # commands are imported when chosen: `--version` and `--help` stay fast and need no dlt
     if args.command != "simulate":
         from .errors import check_settings_files
 
@@ -169,25 +169,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def options_from_args(args: argparse.Namespace, pipeline_name: str | None = None) -> Any:
-    from .sync import RunOptions
-
-    return RunOptions(
-        destination=args.destination,
-        duckdb_path=args.duckdb_path,
-        dataset_name=args.dataset_name,
-        pipeline_name=pipeline_name,
-        pipelines_dir=args.pipelines_dir,
-        full=bool(getattr(args, "full", False)),
-        allow_empty=bool(getattr(args, "allow_empty", False)),
-        progress=bool(
-            getattr(args, "progress", None)
-            if getattr(args, "progress", None) is not None
-            else sys.stderr.isatty()
-        ),
-    )
-
-
 def _run(args: argparse.Namespace) -> int:
     from cja_source.config import load_settings
 
@@ -197,38 +178,6 @@ def _run(args: argparse.Namespace) -> int:
     summary = run_sync(cfg, options_from_args(args))
     print_summary(summary, args.json)
     return EXIT_OK
-
-
-def print_summary(summary: dict[str, Any], as_json: bool) -> None:
-    from cja_source.version import __version__
-
-    summary = {"version": __version__, **summary}
-    if as_json:
-        print(json.dumps(summary, default=str, sort_keys=True))
-        return
-    rows = ", ".join(f"{t} {n}" for t, n in summary.get("rows", {}).items())
-    requests = ", ".join(f"{e} {n}" for e, n in sorted(summary.get("requests", {}).items()))
-    statuses = ", ".join(f"{s}: {n}" for s, n in sorted(summary.get("http_statuses", {}).items()))
-    pairs = summary.get("backfill_pairs", {})
-    from .text import cut
-
-    print(
-        f"cja-sync {summary['version']}: {summary['status']} in {summary.get('duration_seconds', 0):.1f} s "
-        f"(org {cut(summary['org_id'], 80)} -> {summary['destination']} dataset {cut(summary['dataset'], 80)}"
-        f"{', full' if summary.get('full') else ''}, pipeline {summary.get('pipeline')})"
-    )
-    print(f"  rows written:   {rows}")
-    print(f"  API requests:   {requests} (HTTP {statuses})")
-    print(
-        f"  backfill lists: {pairs.get('fetch', 0)} fetched, {pairs.get('inline', 0)} inline, "
-        f"{pairs.get('skip', 0)} unchanged or empty"
-    )
-    deleted = summary.get("reconciled", {})
-    if deleted.get("connections_deleted") or deleted.get("datasets_deleted"):
-        print(
-            f"  deleted in source: {deleted.get('connections_deleted', 0)} connections, "
-            f"{deleted.get('datasets_deleted', 0)} datasets"
-        )
 
 
 if __name__ == "__main__":

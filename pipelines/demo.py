@@ -7,7 +7,8 @@ import argparse
 from cja_source.config import load_settings
 from cja_source.simulator import SimConfig, Simulator
 
-from .cli import EXIT_OK, options_from_args, print_summary
+from .options import EXIT_OK, options_from_args
+from .summary import print_summary
 from .sync import run_sync
 
 
@@ -25,7 +26,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 },
             }
         )
-        summary = run_sync(cfg, options_from_args(args, pipeline_name="cja_demo"))
+        summary = run_sync(cfg, options_from_args(args))
     print_summary(summary, args.json)
     if not args.json:
         _print_health(args)

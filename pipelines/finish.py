@@ -1,6 +1,7 @@
-"""`finish_sync`: what follows a successful load of `cja_source()` in any dlt pipeline — deletions
-marked, the run recorded in `sync_runs`, the health views created or refreshed — so that
-`cja-sync health` and `report` work on a warehouse written by a user's own pipeline."""
+"""What follows a successful load of `cja_source()`, in `cja-sync run` and in any dlt pipeline:
+`settle` (deletions marked, resolved errors and containers removed, history duplicates repaired)
+and `publish` (the run recorded in `sync_runs`, the health views created or refreshed, statistics
+and local upkeep). `finish_sync(pipeline)` is both, for users of the plain dlt source."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from cja_source.config import CJASettings, load_settings
 from cja_source.errors import CJAError
 from cja_source.snapshot import existing_tables
 
+from .pipeline_factory import loader_format
+from .run_log import log_run, runs_pipeline
+from .upkeep import after_success, repair_history
 from .views import create_views
+from .warehouse import reconcile
 
 
 def finish_sync(
@@ -26,9 +31,6 @@ def finish_sync(
     which stored connections the listing could have returned, its thresholds go to the views.
     `started_at` is the source's `run_started_at`; by default the `last_seen_at` of the org's
     latest load, which every row the run wrote carries."""
-    from .sync import _log_run, loader_format  # sync imports this module at run time too
-    from .warehouse import reconcile
-
     cfg = config or load_settings()
     org_id = str(cfg.credentials.org_id)
     seen_at = started_at or _latest_seen_at(pipeline, org_id)
@@ -37,7 +39,7 @@ def finish_sync(
             f"finish_sync: the warehouse holds no connection of org {org_id} in dataset "
             f"{pipeline.dataset_name!r}; run the pipeline with cja_source() first"
         )
-    reconciled = reconcile(pipeline, cfg, seen_at)
+    done = settle(pipeline, cfg, seen_at)
     finished = datetime.now(UTC)
     row = {
         "run_id": str(uuid.uuid4()),
@@ -49,9 +51,22 @@ def finish_sync(
         "error": None,
         "duration_seconds": round((finished - seen_at).total_seconds(), 3),
     }
-    _log_run(pipeline, row, loader_format(pipeline))
+    views = publish(pipeline, cfg, row)
+    return {"run_id": row["run_id"], **done, "views": views}
+
+
+def settle(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> dict[str, Any]:
+    """The warehouse made exact after a load whose rows carry `last_seen_at = seen_at`."""
+    return {"reconciled": reconcile(pipeline, cfg, seen_at), "repaired": repair_history(pipeline)}
+
+
+def publish(pipeline: dlt.Pipeline, cfg: CJASettings, succeeded_row: dict[str, Any]) -> list[str]:
+    """Record the run, then the views (they measure ages against the latest successful sync, so
+    they follow its `sync_runs` row), then statistics and pruning. Returns the view names."""
+    log_run(pipeline, succeeded_row, loader_format(pipeline))
     views = create_views(pipeline, cfg.health)
-    return {"run_id": row["run_id"], "reconciled": reconciled, "views": views}
+    after_success(pipeline, runs_pipeline(pipeline))
+    return views
 
 
 def _latest_seen_at(pipeline: dlt.Pipeline, org_id: str) -> datetime | None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import dlt
 
-from .cli import EXIT_HEALTH, EXIT_OK, EXIT_USAGE
 from .errors import NoSuccessfulSync
+from .options import EXIT_HEALTH, EXIT_OK, EXIT_USAGE
 from .reading import open_for_reading
 from .text import cut, json_default, pad, ts, visible, width
 

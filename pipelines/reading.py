@@ -12,16 +12,16 @@ from cja_source.errors import ConfigurationError
 
 from .errors import NoSuccessfulSync, WarehouseBusy, WarehouseUnavailable, innermost, missing_driver, one_line
 from .locks import lock_conflict_error, waited_in_vain
+from .options import options_from_args
+from .pipeline_factory import make_pipeline
 from .text import cut
+from .views import create_views, stored_thresholds, views_exist
+from .warehouse import existing_tables
 
 
 def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dlt.Pipeline:
     """The pipeline of `args`, its views current. Raises NoSuccessfulSync, WarehouseUnavailable or
     ConfigurationError (a missing driver, a bad threshold)."""
-    from .cli import options_from_args
-    from .sync import make_pipeline
-    from .views import create_views, stored_thresholds, views_exist
-
     opts = options_from_args(args, pipeline_name=pipeline_name)
     duckdb = opts.destination == "duckdb"
     path = Path(opts.duckdb_path)
@@ -63,8 +63,6 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
 
 def _has_successful_sync(pipeline: dlt.Pipeline) -> bool:
     """False when the dataset or `sync_runs` is missing; any failure to connect or read propagates."""
-    from .warehouse import existing_tables
-
     with pipeline.sql_client() as sql:
         if "sync_runs" not in existing_tables(sql):
             return False

@@ -17,7 +17,7 @@ from typing import Any
 
 from cja_source.errors import CJAError
 
-from ..cli import EXIT_OK
+from ..options import EXIT_OK
 from ..text import cut
 from .page import render_html
 from .queries import read_report_data

@@ -55,16 +55,16 @@ def install(phase: str, marker: str) -> None:
 
         Load.complete_package = complete  # type: ignore[method-assign]
     elif phase == "reconcile":
-        import cja_sync.sync as sync
+        import cja_sync.finish as finish
 
-        original_reconcile = sync.reconcile
+        original_reconcile = finish.reconcile
 
         def reconcile(*args: Any, **kwargs: Any) -> Any:
             out = original_reconcile(*args, **kwargs)
             _pause(marker)
             return out
 
-        sync.reconcile = reconcile
+        finish.reconcile = reconcile
     elif phase.startswith("job="):
         from dlt.common.destination.client import RunnableLoadJob
 
