@@ -5,24 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from typing import Any
 
 import dlt
 
 from .errors import NoSuccessfulSync
 from .options import EXIT_HEALTH, EXIT_OK, EXIT_USAGE
-from .reading import open_for_reading
+from .reading import fetch_dicts, open_for_reading
 from .text import cut, json_default, pad, ts, visible, width
 
 CONDITIONS = ("failed", "stuck", "stale", "validation")
-# problem rows, worst first: a stale dataset ranks between FAILED and IN_PROGRESS
-RANK = {"STUCK": 6, "FAILED": 5, "STALE": 4, "IN_PROGRESS": 2}
 ROW_COLUMNS = (
     "connection_id",
     "connection_name",
     "data_set_id",
     "data_set_name",
     "health_status",
+    "severity_rank",
     "is_stale",
     "completed_count",
     "failed_count",
@@ -83,12 +83,7 @@ def read_report(pipeline: dlt.Pipeline) -> dict[str, Any]:
     """Everything `health` prints, from the views only."""
     with pipeline.sql_client() as sql:
         q = sql.make_qualified_table_name
-
-        def rows(query: str) -> list[dict[str, Any]]:
-            with sql.execute_query(query) as cur:
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
+        rows = partial(fetch_dicts, sql)
         orgs = rows(f"SELECT * FROM {q('org_health_summary')} ORDER BY org_id")
         problems = rows(
             f"SELECT org_id, {', '.join(ROW_COLUMNS)} FROM {q('backfill_health')} "
@@ -112,16 +107,9 @@ def read_report(pipeline: dlt.Pipeline) -> dict[str, Any]:
     }
 
 
-def _rank(row: dict[str, Any]) -> int:
-    status = row["health_status"]
-    if status in ("STUCK", "FAILED"):
-        return RANK[status]
-    return RANK["STALE"] if row["is_stale"] else RANK.get(status, 0)
-
-
 def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
     return (
-        -_rank(row),
+        -row["severity_rank"],
         -(row["oldest_open_age_hours"] or 0),
         row["connection_name"] or "",
         row["data_set_name"] or "",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import dlt
+import sqlglot
 
 from cja_source.config import HealthSettings
 from cja_source.errors import ConfigurationError
@@ -59,6 +61,15 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
     if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
         create_views(make_pipeline(opts), health)  # the one write a reader may need
     return pipeline
+
+
+def fetch_dicts(sql: Any, query: str) -> list[dict[str, Any]]:
+    """Rows of `query` (PostgreSQL syntax, like the views) as dicts, on `sql`'s destination."""
+    dialect = getattr(sql.capabilities, "sqlglot_dialect", None) or "postgres"
+    statement = sqlglot.transpile(query, read="postgres", write=dialect)[0]
+    with sql.execute_query(statement) as cur:
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _has_successful_sync(pipeline: dlt.Pipeline) -> bool:

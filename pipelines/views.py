@@ -18,6 +18,7 @@ SETTINGS_TABLE = "health_settings"
 # dependency order: each view reads only tables and the views before it
 VIEWS = (
     "health_reference",
+    "backfill_ages",
     "backfill_health",
     "stuck_backfills",
     "failed_backfills",

@@ -1,5 +1,5 @@
 -- One row per org with a successful sync: the numbers for a dashboard tile.
-WITH ch AS (
+WITH connection_counts AS (
     SELECT
         org_id,
         COUNT(*) AS connections,
@@ -9,7 +9,7 @@ WITH ch AS (
     FROM connection_health
     GROUP BY org_id
 ),
-bh AS (
+dataset_counts AS (
     SELECT
         org_id,
         COUNT(*) AS datasets,
@@ -34,24 +34,24 @@ SELECT
     ref.as_of,
     ref.stuck_after_hours,
     ref.stale_after_hours,
-    COALESCE(ch.connections, 0) AS connections,
-    COALESCE(ch.connections_unhealthy, 0) AS connections_unhealthy,
-    COALESCE(ch.connections_with_validation_errors, 0) AS connections_with_validation_errors,
-    COALESCE(ch.validation_errors, 0) AS validation_errors,
-    COALESCE(bh.datasets, 0) AS datasets,
-    COALESCE(bh.streaming_datasets, 0) AS streaming_datasets,
-    COALESCE(bh.datasets_stale, 0) AS datasets_stale,
-    COALESCE(bh.datasets_stuck, 0) AS datasets_stuck,
-    COALESCE(bh.datasets_failed, 0) AS datasets_failed,
-    COALESCE(bh.datasets_in_progress, 0) AS datasets_in_progress,
-    COALESCE(bh.datasets_healthy, 0) AS datasets_healthy,
-    COALESCE(bh.datasets_no_backfills, 0) AS datasets_no_backfills,
-    COALESCE(bh.backfills_total, 0) AS backfills_total,
-    COALESCE(bh.backfills_completed, 0) AS backfills_completed,
-    COALESCE(bh.backfills_failed, 0) AS backfills_failed,
-    COALESCE(bh.backfills_in_progress, 0) AS backfills_in_progress,
-    COALESCE(bh.backfills_in_queue, 0) AS backfills_in_queue,
-    COALESCE(bh.backfills_stuck, 0) AS backfills_stuck
+    COALESCE(connection_counts.connections, 0) AS connections,
+    COALESCE(connection_counts.connections_unhealthy, 0) AS connections_unhealthy,
+    COALESCE(connection_counts.connections_with_validation_errors, 0) AS connections_with_validation_errors,
+    COALESCE(connection_counts.validation_errors, 0) AS validation_errors,
+    COALESCE(dataset_counts.datasets, 0) AS datasets,
+    COALESCE(dataset_counts.streaming_datasets, 0) AS streaming_datasets,
+    COALESCE(dataset_counts.datasets_stale, 0) AS datasets_stale,
+    COALESCE(dataset_counts.datasets_stuck, 0) AS datasets_stuck,
+    COALESCE(dataset_counts.datasets_failed, 0) AS datasets_failed,
+    COALESCE(dataset_counts.datasets_in_progress, 0) AS datasets_in_progress,
+    COALESCE(dataset_counts.datasets_healthy, 0) AS datasets_healthy,
+    COALESCE(dataset_counts.datasets_no_backfills, 0) AS datasets_no_backfills,
+    COALESCE(dataset_counts.backfills_total, 0) AS backfills_total,
+    COALESCE(dataset_counts.backfills_completed, 0) AS backfills_completed,
+    COALESCE(dataset_counts.backfills_failed, 0) AS backfills_failed,
+    COALESCE(dataset_counts.backfills_in_progress, 0) AS backfills_in_progress,
+    COALESCE(dataset_counts.backfills_in_queue, 0) AS backfills_in_queue,
+    COALESCE(dataset_counts.backfills_stuck, 0) AS backfills_stuck
 FROM health_reference AS ref
-LEFT JOIN ch ON ch.org_id = ref.org_id
-LEFT JOIN bh ON bh.org_id = ref.org_id
+LEFT JOIN connection_counts ON connection_counts.org_id = ref.org_id
+LEFT JOIN dataset_counts ON dataset_counts.org_id = ref.org_id

@@ -1,4 +1,5 @@
--- Streaming datasets not ingested within stale_after_hours before as_of, or never ingested.
+-- Streaming datasets not ingested within stale_after_hours before as_of, or never ingested
+-- (is_stale, defined in backfill_health).
 SELECT
     h.org_id,
     h.connection_id,
@@ -8,15 +9,7 @@ SELECT
     h.data_set_type,
     h.last_ingested_time,
     CASE WHEN h.last_ingested_time IS NULL THEN TRUE ELSE FALSE END AS never_ingested,
-    CAST(
-        ROUND(
-            CAST(
-                (EXTRACT(EPOCH FROM h.as_of) - EXTRACT(EPOCH FROM h.last_ingested_time)) / 3600.0
-                AS NUMERIC(18, 3)
-            ),
-            2
-        ) AS DOUBLE PRECISION
-    ) AS hours_since_ingestion,
+    h.hours_since_ingestion,
     ref.stale_after_hours,
     h.as_of
 FROM backfill_health AS h

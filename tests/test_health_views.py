@@ -147,3 +147,22 @@ def test_views_survive_missing_tables_and_columns(tmp_path: Any) -> None:
     rows = query(pipeline, "SELECT validation_errors, datasets_stale FROM {connection_health}")
     assert len(rows) == 5 and all(r == {"validation_errors": 0, "datasets_stale": 0} for r in rows)
     assert query(pipeline, "SELECT COUNT(*) AS n FROM {backfill_health}")[0]["n"] > 0
+
+
+# README "Health views": a connection's worst_status, worst first. A dataset ranks as STALE when it
+# is stale and neither STUCK nor FAILED; VALIDATION_ERRORS belongs to connections only.
+DOCUMENTED_ORDER = ("STUCK", "FAILED", "STALE", "VALIDATION_ERRORS", "IN_PROGRESS", "HEALTHY", "NO_BACKFILLS")
+
+
+def test_severity_follows_the_documented_order(synced: tuple) -> None:
+    _, _, pipeline = synced
+    create_views(pipeline, HealthSettings())
+    rank = {status: len(DOCUMENTED_ORDER) - 1 - i for i, status in enumerate(DOCUMENTED_ORDER)}
+    datasets = query(pipeline, "SELECT health_status, is_stale, severity_rank FROM {backfill_health}")
+    for d in datasets:
+        stale_shows = d["is_stale"] and d["health_status"] not in ("STUCK", "FAILED")
+        assert d["severity_rank"] == rank["STALE" if stale_shows else d["health_status"]], d
+    assert {d["severity_rank"] for d in datasets} == {0, 1, 2, 4, 5, 6}
+    connections = query(pipeline, "SELECT worst_status, severity FROM {connection_health}")
+    for c in connections:
+        assert c["severity"] == rank[c["worst_status"]], c

@@ -1,7 +1,7 @@
 """`cja-sync report --out health.html`: one self-contained HTML health dashboard.
 
-Every figure comes from the health views (and, for the per-backfill charts, from `backfills`
-restricted to the (connection, dataset) pairs `backfill_health` reports, so totals equal the views').
+Every figure comes from the health views (the per-backfill charts from `backfill_ages`), so totals,
+"stuck" and "stale" equal the views'.
 The charts are plotly figures; plotly.js is inlined once, so the file opens offline and asks no
 network for anything (see README, `cja-sync report`, for the choice).
 """

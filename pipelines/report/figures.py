@@ -110,8 +110,8 @@ def open_ages(data: dict[str, Any]) -> dict[str, Any]:
     within = [0] * len(bins)
     stuck = [0] * len(bins)
     for r in data["open_backfills"]:
-        i = _bin_index(bins, float(r["age_hours"] or 0.0))
-        (stuck if r["stuck"] else within)[i] += 1
+        i = _bin_index(bins, float(r["age_seconds"] or 0.0) / 3600)
+        (stuck if r["is_stuck"] else within)[i] += 1
     return {
         "x": [bin_label(a, b) for a, b in bins],
         "within": within,
@@ -131,8 +131,8 @@ def ingestion_ages(data: dict[str, Any]) -> dict[str, Any]:
     for r in data["datasets"]:
         if not r["streaming"]:
             continue
-        hours = r["hours_since_ingestion"]
-        i = len(labels) - 1 if hours is None else _bin_index(bins, max(float(hours), 0.0))
+        seconds = r["seconds_since_ingestion"]
+        i = len(labels) - 1 if seconds is None else _bin_index(bins, max(float(seconds) / 3600, 0.0))
         (stale if r["is_stale"] else fresh)[i] += 1
     return {
         "x": labels,
