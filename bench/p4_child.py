@@ -28,7 +28,7 @@ def parse_sim_line(line: str) -> dict[str, str]:
 
 
 def settings(sim: dict[str, str], inline: bool, concurrency: int) -> Any:
-    from cja_source.config import load_settings
+    from cja_source.configuration import load_settings
 
     return load_settings(
         {

@@ -105,7 +105,7 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 
 def settings(sim: Sim, **kw: Any) -> Any:
-    from cja_source.config import load_settings
+    from cja_source.configuration import load_settings
 
     explicit = {
         "base_url": sim.info["base_url"],

@@ -21,7 +21,7 @@ from . import history, settings
 from .arrow_rows import backfills_table
 from .backfill_fetch import page_backfill_batches
 from .client import CJAClient, ClientConfig
-from .config import CJASettings, load_settings
+from .configuration import CJASourceConfiguration, load_settings
 from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
 from .listing import ListingPage, connection_pages, listing_params
 from .records import (
@@ -37,7 +37,14 @@ from .schema_info import page_schema_infos
 from .sync_context import SyncContext
 from .version import __version__
 
-__all__ = ["cja_source", "make_client", "load_settings", "CJASettings", "WarehouseSnapshot", "__version__"]
+__all__ = [
+    "cja_source",
+    "make_client",
+    "load_settings",
+    "CJASourceConfiguration",
+    "WarehouseSnapshot",
+    "__version__",
+]
 
 logger = logging.getLogger("cja_source")
 
@@ -54,7 +61,7 @@ def _hints(*text_keys: str, **types: str) -> dict[str, dict[str, Any]]:
     return hints
 
 
-def make_client(cfg: CJASettings) -> CJAClient:
+def make_client(cfg: CJASourceConfiguration) -> CJAClient:
     """The HTTP client for one credential (one throttle, one token)."""
     creds = cfg.credentials
     return CJAClient(
@@ -75,9 +82,9 @@ def make_client(cfg: CJASettings) -> CJAClient:
     )
 
 
-@dlt.source(name="cja", section="cja", max_table_nesting=2, spec=CJASettings)
+@dlt.source(name="cja", section="cja", max_table_nesting=2, spec=CJASourceConfiguration)
 def cja_source(
-    config: CJASettings = None,
+    config: CJASourceConfiguration = None,
     full: bool = False,
     allow_empty: bool = False,
     client: CJAClient | None = None,

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from .config import CJASettings
+from .configuration import CJASourceConfiguration
 from .records import with_prefix
 
 TABLE = "connections_history"
@@ -94,7 +94,7 @@ def column_hints() -> dict[str, dict[str, Any]]:
     return hints
 
 
-def listing_is_complete(cfg: CJASettings) -> bool:
+def listing_is_complete(cfg: CJASourceConfiguration) -> bool:
     """True when the listing returns every connection of the org: then a connection missing from it
     was deleted, and its open version is closed (`valid_to` set)."""
     return (

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import settings
 from .client import CJAClient
-from .config import CJASettings
+from .configuration import CJASourceConfiguration
 from .errors import PagingError
 from .paging import PagingGuard
 from .validate import backfill_item, connection_item
@@ -53,7 +53,7 @@ class ListingPage:
     total_elements: int | None
 
 
-def listing_params(cfg: CJASettings, inline_backfills: bool) -> list[dict[str, Any]]:
+def listing_params(cfg: CJASourceConfiguration, inline_backfills: bool) -> list[dict[str, Any]]:
     """One parameter set per listing call: the API filters by one sandbox name at a time."""
     expansions = list(settings.LIST_EXPANSIONS)
     if inline_backfills:
@@ -125,7 +125,7 @@ def connection_pages(
 
 
 def inline_datasets(
-    client: CJAClient, cfg: CJASettings, connection_ids: list[str]
+    client: CJAClient, cfg: CJASourceConfiguration, connection_ids: list[str]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(connection id, dataset) for the given connections, listed again with their inline backfill
     lists: one list request per RELIST_IDS connections instead of one backfills call per pair."""

@@ -13,7 +13,7 @@ from typing import Any
 import dlt
 
 from .client import CJAClient
-from .config import CJASettings
+from .configuration import CJASourceConfiguration
 from .records import WarehouseSnapshot
 from .snapshot import read_snapshot
 
@@ -26,7 +26,7 @@ class SyncContext:
     None: read it from the running pipeline's warehouse when the first resource needs it, so a
     plain `pipeline.run(cja_source())` is incremental too."""
 
-    cfg: CJASettings
+    cfg: CJASourceConfiguration
     client: CJAClient
     now: datetime
     full: bool = False

@@ -170,7 +170,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cja_source.config import load_settings
+    from cja_source.configuration import load_settings
 
     from .sync import run_sync
 

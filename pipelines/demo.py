@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cja_source.config import load_settings
+from cja_source.configuration import load_settings
 from cja_source.simulator import SimConfig, Simulator
 
 from .options import EXIT_OK, options_from_args

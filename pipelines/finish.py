@@ -11,7 +11,7 @@ from typing import Any
 
 import dlt
 
-from cja_source.config import CJASettings, load_settings
+from cja_source.configuration import CJASourceConfiguration, load_settings
 from cja_source.errors import CJAError
 from cja_source.snapshot import existing_tables
 
@@ -23,7 +23,7 @@ from .warehouse import reconcile
 
 
 def finish_sync(
-    pipeline: dlt.Pipeline, config: CJASettings | None = None, started_at: datetime | None = None
+    pipeline: dlt.Pipeline, config: CJASourceConfiguration | None = None, started_at: datetime | None = None
 ) -> dict[str, Any]:
     """Call after `pipeline.run(cja_source())` returned without error; returns what it did.
 
@@ -55,12 +55,12 @@ def finish_sync(
     return {"run_id": row["run_id"], **done, "views": views}
 
 
-def settle(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> dict[str, Any]:
+def settle(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetime) -> dict[str, Any]:
     """The warehouse made exact after a load whose rows carry `last_seen_at = seen_at`."""
     return {"reconciled": reconcile(pipeline, cfg, seen_at), "repaired": repair_history(pipeline)}
 
 
-def publish(pipeline: dlt.Pipeline, cfg: CJASettings, succeeded_row: dict[str, Any]) -> list[str]:
+def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: dict[str, Any]) -> list[str]:
     """Record the run, then the views (they measure ages against the latest successful sync, so
     they follow its `sync_runs` row), then statistics and pruning. Returns the view names."""
     log_run(pipeline, succeeded_row, loader_format(pipeline))

@@ -9,7 +9,7 @@ from typing import Any
 import dlt
 import sqlglot
 
-from cja_source.config import HealthSettings
+from cja_source.configuration import HealthConfiguration
 from cja_source.errors import ConfigurationError
 
 from .errors import NoSuccessfulSync, WarehouseBusy, WarehouseUnavailable, innermost, missing_driver, one_line
@@ -84,13 +84,13 @@ def _has_successful_sync(pipeline: dlt.Pipeline) -> bool:
     return bool(rows and rows[0][0])
 
 
-def health_settings() -> HealthSettings:
+def health_settings() -> HealthConfiguration:
     """`[sources.cja.health]` alone: load_settings(need_credentials=False) still insists on a valid
     org_id, which a machine that only reads the warehouse need not have."""
     from dlt.common.configuration import resolve_configuration
 
     try:
-        health = resolve_configuration(HealthSettings(), sections=("sources", "cja", "health"))
+        health = resolve_configuration(HealthConfiguration(), sections=("sources", "cja", "health"))
     except Exception as exc:  # noqa: BLE001 - dlt raises several types for a bad value
         raise ConfigurationError(f"invalid setting in [sources.cja.health]: {one_line(exc)}") from None
     if float(health.stuck_after_hours) <= 0 or float(health.stale_after_hours) <= 0:

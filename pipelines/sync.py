@@ -19,7 +19,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from cja_source import cja_source, make_client
 from cja_source.client import CJAClient
-from cja_source.config import CJASettings
+from cja_source.configuration import CJASourceConfiguration
 
 from .errors import as_cja_error
 from .finish import publish, settle
@@ -47,7 +47,9 @@ DATA_TABLES = (
 )
 
 
-def run_sync(cfg: CJASettings, opts: RunOptions, client: CJAClient | None = None) -> dict[str, Any]:
+def run_sync(
+    cfg: CJASourceConfiguration, opts: RunOptions, client: CJAClient | None = None
+) -> dict[str, Any]:
     """Sync once; returns the run summary or raises CJAError (its message is the one-line reason)."""
     target = target_of(opts)
     if not opts.pipeline_name:
@@ -64,7 +66,7 @@ def run_sync(cfg: CJASettings, opts: RunOptions, client: CJAClient | None = None
 
 
 def _run_locked(
-    cfg: CJASettings, opts: RunOptions, pipeline: dlt.Pipeline, client: CJAClient
+    cfg: CJASourceConfiguration, opts: RunOptions, pipeline: dlt.Pipeline, client: CJAClient
 ) -> dict[str, Any]:
     started = datetime.now(UTC)
     t0 = time.monotonic()

@@ -11,7 +11,7 @@ import dlt
 import sqlglot
 from sqlglot import exp
 
-from cja_source.config import HealthSettings
+from cja_source.configuration import HealthConfiguration
 
 SOURCE_DIALECT = "postgres"
 SETTINGS_TABLE = "health_settings"
@@ -97,7 +97,7 @@ def sql_text(name: str) -> str:
     return resources.files("cja_sync.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
-def create_views(pipeline: dlt.Pipeline, health: HealthSettings) -> list[str]:
+def create_views(pipeline: dlt.Pipeline, health: HealthConfiguration) -> list[str]:
     """Create or replace the thresholds table, every health view and connection_changes; returns the
     health view names.
     Safe to call after every sync: one transaction, so readers never see a view missing."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import dlt
 
-from cja_source.config import CJASettings
+from cja_source.configuration import CJASourceConfiguration
 from cja_source.errors import ConcurrentRunError
 from cja_source.snapshot import existing_tables, table_columns
 from cja_source.snapshot import read_snapshot as read_snapshot  # re-exported for the runner
@@ -20,7 +20,7 @@ from cja_source.snapshot import read_snapshot as read_snapshot  # re-exported fo
 logger = logging.getLogger("cja_sync")
 
 
-def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> dict[str, int]:
+def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetime) -> dict[str, int]:
     """After a successful load: mark what the listing no longer returns as deleted in source (only
     inside the listing's filters) and drop validation errors and containers that went away from
     listed connections. Every listed row carries `last_seen_at = seen_at`."""
@@ -72,7 +72,9 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASettings, seen_at: datetime) -> di
     return changes
 
 
-def _listing_scope(pipeline: dlt.Pipeline, cfg: CJASettings, alias: str = "") -> tuple[str, list[Any]]:
+def _listing_scope(
+    pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, alias: str = ""
+) -> tuple[str, list[Any]]:
     """SQL conditions on stored connections that select what the listing could have returned."""
     cols = table_columns(pipeline, "connections")
     parts: list[str] = []

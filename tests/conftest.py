@@ -42,7 +42,7 @@ def make_sim() -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def settings_for() -> Callable[..., Any]:
-    from cja_source.config import load_settings
+    from cja_source.configuration import load_settings
 
     def make(sim: Any, creds: dict[str, str] | None = None, **kw: Any) -> Any:
         explicit = {

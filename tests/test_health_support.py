@@ -12,7 +12,7 @@ from typing import Any
 
 import dlt
 
-from cja_source.config import CJASettings, load_settings
+from cja_source.configuration import CJASourceConfiguration, load_settings
 from cja_source.simulator import Simulator
 from cja_source.simulator.model import parse_iso_ms
 from cja_source.simulator.truth import Truth
@@ -24,7 +24,7 @@ OPEN = ("IN_PROGRESS", "IN_QUEUE")
 HOUR_MS = 3_600_000
 
 
-def settings_for(sim: Simulator) -> CJASettings:
+def settings_for(sim: Simulator) -> CJASourceConfiguration:
     return load_settings(
         {
             "base_url": sim.base_url,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cja_source.config import HealthSettings
+from cja_source.configuration import HealthConfiguration
 from cja_source.simulator import SimConfig, Simulator
 from cja_sync.views import VIEWS, create_views, views_exist
 from tests.test_health_support import (
@@ -73,7 +73,7 @@ def check_against_truth(sim: Simulator, pipeline: Any, stuck_h: float = 168, sta
 
 def test_views_match_ground_truth(synced: tuple) -> None:
     sim, _, pipeline = synced
-    create_views(pipeline, HealthSettings())
+    create_views(pipeline, HealthConfiguration())
     assert views_exist(pipeline)
     check_against_truth(sim, pipeline)
     # the org must exercise every status, or the comparison above proves little
@@ -83,21 +83,21 @@ def test_views_match_ground_truth(synced: tuple) -> None:
 
 def test_create_views_is_idempotent(synced: tuple) -> None:
     _, _, pipeline = synced
-    assert create_views(pipeline, HealthSettings()) == list(VIEWS)
-    assert create_views(pipeline, HealthSettings()) == list(VIEWS)
+    assert create_views(pipeline, HealthConfiguration()) == list(VIEWS)
+    assert create_views(pipeline, HealthConfiguration()) == list(VIEWS)
     assert query(pipeline, "SELECT COUNT(*) AS n FROM {health_settings}") == [{"n": 1}]
 
 
 def test_thresholds_change_the_answers(synced: tuple) -> None:
     sim, _, pipeline = synced
-    create_views(pipeline, HealthSettings(stuck_after_hours=720, stale_after_hours=96))
+    create_views(pipeline, HealthConfiguration(stuck_after_hours=720, stale_after_hours=96))
     try:
         check_against_truth(sim, pipeline, stuck_h=720, stale_h=96)
         truth = sim.truth()
         assert len(truth.stuck_backfills(720)) < len(truth.stuck_backfills(168))
         assert len(truth.stale_datasets(96)) < len(truth.stale_datasets(48))
     finally:
-        create_views(pipeline, HealthSettings())
+        create_views(pipeline, HealthConfiguration())
 
 
 def test_later_sync_clears_stuck_and_drops_deleted(synced: tuple) -> None:
@@ -143,7 +143,7 @@ def test_views_survive_missing_tables_and_columns(tmp_path: Any) -> None:
             f"DROP TABLE IF EXISTS {sql.make_qualified_table_name('connection_validation_errors')}"
         )
         sql.execute_sql(f"ALTER TABLE {sql.make_qualified_table_name('datasets')} DROP COLUMN streaming")
-    create_views(pipeline, HealthSettings())
+    create_views(pipeline, HealthConfiguration())
     rows = query(pipeline, "SELECT validation_errors, datasets_stale FROM {connection_health}")
     assert len(rows) == 5 and all(r == {"validation_errors": 0, "datasets_stale": 0} for r in rows)
     assert query(pipeline, "SELECT COUNT(*) AS n FROM {backfill_health}")[0]["n"] > 0
@@ -156,7 +156,7 @@ DOCUMENTED_ORDER = ("STUCK", "FAILED", "STALE", "VALIDATION_ERRORS", "IN_PROGRES
 
 def test_severity_follows_the_documented_order(synced: tuple) -> None:
     _, _, pipeline = synced
-    create_views(pipeline, HealthSettings())
+    create_views(pipeline, HealthConfiguration())
     rank = {status: len(DOCUMENTED_ORDER) - 1 - i for i, status in enumerate(DOCUMENTED_ORDER)}
     datasets = query(pipeline, "SELECT health_status, is_stale, severity_rank FROM {backfill_health}")
     for d in datasets:

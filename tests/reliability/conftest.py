@@ -108,7 +108,7 @@ def settings_values(sim: Any, creds: dict[str, str] | None = None, **kw: Any) ->
 
 @pytest.fixture
 def rsettings() -> Callable[..., Any]:
-    from cja_source.config import load_settings
+    from cja_source.configuration import load_settings
 
     def make(sim: Any, creds: dict[str, str] | None = None, **kw: Any) -> Any:
         return load_settings(settings_values(sim, creds, **kw))

@@ -33,7 +33,7 @@ CHART_IDS = ["chart-backfills-over-time", "chart-open-backfill-ages", "chart-ing
 
 
 def _settings(sim: Simulator) -> Any:
-    from cja_source.config import load_settings
+    from cja_source.configuration import load_settings
 
     return load_settings(
         {

@@ -28,13 +28,13 @@ class CJACredentials(CredentialsConfiguration):
 
 
 @configspec
-class HealthSettings(BaseConfiguration):
+class HealthConfiguration(BaseConfiguration):
     stuck_after_hours: float = 168.0
     stale_after_hours: float = 48.0
 
 
 @configspec
-class CJASettings(BaseConfiguration):
+class CJASourceConfiguration(BaseConfiguration):
     """`[sources.cja]`; see the README for what each setting does."""
 
     base_url: str = settings.DEFAULT_BASE_URL
@@ -55,7 +55,7 @@ class CJASettings(BaseConfiguration):
     max_attempts: int = settings.MAX_ATTEMPTS
     backoff_base: float = 1.0
     credentials: CJACredentials = None
-    health: HealthSettings = None
+    health: HealthConfiguration = None
 
     def problems(self) -> list[str]:
         out = []
@@ -96,12 +96,14 @@ class CJASettings(BaseConfiguration):
         return out
 
 
-def load_settings(explicit: dict[str, Any] | None = None, *, need_credentials: bool = True) -> CJASettings:
+def load_settings(
+    explicit: dict[str, Any] | None = None, *, need_credentials: bool = True
+) -> CJASourceConfiguration:
     """Resolve `[sources.cja]` from dlt's providers; `explicit` values win. Raises ConfigurationError."""
     explicit = dict(explicit or {})
     try:
         cfg = resolve_configuration(
-            CJASettings(),
+            CJASourceConfiguration(),
             sections=("sources", "cja"),
             explicit_value=explicit,
             accept_partial=not need_credentials,
@@ -122,7 +124,7 @@ def load_settings(explicit: dict[str, Any] | None = None, *, need_credentials: b
             raise ConfigurationError(f"{_one_line(exc)}: fix that file") from None
         raise ConfigurationError(f"invalid setting in [sources.cja]: {_one_line(exc)}") from None
     if cfg.health is None:
-        cfg.health = HealthSettings()
+        cfg.health = HealthConfiguration()
     problems = cfg.problems()
     if problems:
         raise ConfigurationError(problems[0])
