@@ -56,6 +56,8 @@ class CJASourceConfiguration(BaseConfiguration):
     backoff_base: float = 1.0
     credentials: CJACredentials = None
     health: HealthConfiguration = None
+    # concurrent orgs of a fleet run (`[sources.cja.orgs.<name>]`); read from `[sources.cja]` only
+    max_parallel_orgs: int = 4
 
     def problems(self) -> list[str]:
         out = []
@@ -97,14 +99,20 @@ class CJASourceConfiguration(BaseConfiguration):
 
 
 def load_settings(
-    explicit: dict[str, Any] | None = None, *, need_credentials: bool = True
+    explicit: dict[str, Any] | None = None,
+    *,
+    need_credentials: bool = True,
+    sections: tuple[str, ...] = ("sources", "cja"),
 ) -> CJASourceConfiguration:
-    """Resolve `[sources.cja]` from dlt's providers; `explicit` values win. Raises ConfigurationError."""
+    """Resolve `[sources.cja]` from dlt's providers; `explicit` values win. Raises ConfigurationError.
+
+    `sections` deeper than `sources.cja` (an org of a fleet) fall back to `[sources.cja]` for every
+    setting they do not set: dlt looks a key up in each enclosing section in turn."""
     explicit = dict(explicit or {})
     try:
         cfg = resolve_configuration(
             CJASourceConfiguration(),
-            sections=("sources", "cja"),
+            sections=sections,
             explicit_value=explicit,
             accept_partial=not need_credentials,
         )

@@ -28,9 +28,11 @@ def table_columns(pipeline: dlt.Pipeline, table: str) -> set[str]:
     return set(schema.tables[table].get("columns", {}))
 
 
-def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
-    """Read what the warehouse holds. Anything unreadable counts as absent: a deleted or replaced
-    warehouse means a full reload, never a silent gap."""
+def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> WarehouseSnapshot:
+    """Read what the warehouse holds of org `org_id` (every org when None: a dataset of one org).
+    Anything unreadable counts as absent: a deleted or replaced warehouse means a full reload, never
+    a silent gap. Several orgs share one dataset in a fleet: reading another org's rows would make
+    its connections look stored and its pairs look unchanged."""
     snap = WarehouseSnapshot()
     if not table_columns(pipeline, "connections"):
         return snap
@@ -38,10 +40,11 @@ def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
         with pipeline.sql_client() as sql:
             q = sql.make_qualified_table_name
             present = existing_tables(sql)
+            where, args = ("WHERE org_id = %s", [org_id]) if org_id is not None else ("", [])
             if not {"connections", "datasets"} <= present:
                 return snap
             for cid, first_seen, modified in sql.execute_sql(
-                f"SELECT id, first_seen_at, modified_date FROM {q('connections')}"
+                f"SELECT id, first_seen_at, modified_date FROM {q('connections')} {where}", *args
             ):
                 snap.connections_first_seen[cid] = first_seen
                 snap.connections_modified[cid] = modified
@@ -50,7 +53,8 @@ def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
             for row in sql.execute_sql(
                 "SELECT connection_id, data_set_id, first_seen_at, backfill_summary__total, "
                 "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed"
-                f"{extra} FROM {q('datasets')}"
+                f"{extra} FROM {q('datasets')} {where}",
+                *args,
             ):
                 summary = None if row[3] is None else tuple(int(v or 0) for v in row[3:7])
                 info: dict[str, Any] = {}
@@ -65,7 +69,8 @@ def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
             stored_counts: dict[tuple[str, str], int] = {}
             if "backfills" in present:
                 for bid, cid, dsid, first_seen in sql.execute_sql(
-                    f"SELECT id, connection_id, data_set_id, first_seen_at FROM {q('backfills')}"
+                    f"SELECT id, connection_id, data_set_id, first_seen_at FROM {q('backfills')} {where}",
+                    *args,
                 ):
                     snap.backfills_first_seen[bid] = first_seen
                     stored_counts[(cid, dsid)] = stored_counts.get((cid, dsid), 0) + 1

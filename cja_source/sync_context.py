@@ -47,7 +47,7 @@ class SyncContext:
     def snapshot(self) -> WarehouseSnapshot:
         with self._lock:
             if self._snapshot is None:
-                self._snapshot = self.given_snapshot or _snapshot_of_running_pipeline()
+                self._snapshot = self.given_snapshot or _snapshot_of_running_pipeline(self.org_id)
             return self._snapshot
 
     @property
@@ -75,11 +75,11 @@ class SyncContext:
             self.stats[key] = self.stats.get(key, 0) + n
 
 
-def _snapshot_of_running_pipeline() -> WarehouseSnapshot:
+def _snapshot_of_running_pipeline(org_id: str) -> WarehouseSnapshot:
     try:
         pipeline = dlt.current.pipeline()
     except Exception:  # noqa: BLE001 - no active pipeline (the source iterated by hand): a first sync
         return WarehouseSnapshot()
     if pipeline is None or not pipeline.destination:
         return WarehouseSnapshot()
-    return read_snapshot(pipeline)
+    return read_snapshot(pipeline, org_id)

@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full", action="store_true", help="refetch every backfill list (reconcile)")
     run.add_argument("--allow-empty", action="store_true", help="accept a listing with no connections")
     run.add_argument(
+        "--org",
+        action="append",
+        metavar="NAME",
+        help="sync only this [sources.cja.orgs.NAME] org (repeatable; default: every configured org)",
+    )
+    run.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -171,9 +177,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from cja_source.configuration import load_settings
+    from cja_source.fleet_config import configured_org_names
 
     from .sync import run_sync
 
+    if args.org or configured_org_names():
+        from .fleet import run_fleet_command
+
+        return run_fleet_command(args)
     cfg = load_settings()
     summary = run_sync(cfg, options_from_args(args))
     print_summary(summary, args.json)

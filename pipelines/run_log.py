@@ -54,9 +54,10 @@ def runs_pipeline(pipeline: dlt.Pipeline) -> dlt.Pipeline:
 INTERRUPTED = "interrupted: the process ended before it could record a result (killed or crashed)"
 
 
-def close_abandoned_runs(pipeline: dlt.Pipeline) -> None:
-    """A `running` row seen while we hold the pipeline lock belongs to a run that died without
-    recording its end (kill -9, power loss): record it as failed rather than running forever."""
+def close_abandoned_runs(pipeline: dlt.Pipeline, org_id: str) -> None:
+    """A `running` row of this org seen while we hold its pipeline lock belongs to a run that died
+    without recording its end (kill -9, power loss): record it as failed rather than running for
+    ever. Other orgs' running rows may be live runs of a fleet."""
     runs = runs_pipeline(pipeline)
     if not runs.default_schema_name:
         return
@@ -66,8 +67,9 @@ def close_abandoned_runs(pipeline: dlt.Pipeline) -> None:
                 return
             sql.execute_sql(
                 f"UPDATE {sql.make_qualified_table_name('sync_runs')} SET status = 'failed', error = %s "
-                "WHERE status = 'running'",
+                "WHERE status = 'running' AND org_id = %s",
                 INTERRUPTED,
+                org_id,
             )
     except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop the sync itself
         logger.warning("could not close interrupted runs in sync_runs (%s)", type(exc).__name__)

@@ -10,6 +10,7 @@ import logging
 import os
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -48,9 +49,16 @@ DATA_TABLES = (
 
 
 def run_sync(
-    cfg: CJASourceConfiguration, opts: RunOptions, client: CJAClient | None = None
+    cfg: CJASourceConfiguration,
+    opts: RunOptions,
+    client: CJAClient | None = None,
+    turn: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
-    """Sync once; returns the run summary or raises CJAError (its message is the one-line reason)."""
+    """Sync once; returns the run summary or raises CJAError (its message is the one-line reason).
+
+    `turn` is given by a fleet run (fleet.py), which holds the warehouse lock itself: every step
+    that touches the warehouse then waits for its turn, and only the API-bound extract runs
+    alongside other orgs."""
     target = target_of(opts)
     if not opts.pipeline_name:
         opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
@@ -58,15 +66,22 @@ def run_sync(
     # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
     # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
     pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB"))
+    if turn is not None:
+        with pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name):
+            return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn)
     with (
         warehouse_lock(target, pipeline),
         pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name),
     ):
-        return _run_locked(cfg, opts, pipeline, client or make_client(cfg))
+        return _run_locked(cfg, opts, pipeline, client or make_client(cfg), nullcontext())
 
 
 def _run_locked(
-    cfg: CJASourceConfiguration, opts: RunOptions, pipeline: dlt.Pipeline, client: CJAClient
+    cfg: CJASourceConfiguration,
+    opts: RunOptions,
+    pipeline: dlt.Pipeline,
+    client: CJAClient,
+    turn: AbstractContextManager[Any],
 ) -> dict[str, Any]:
     started = datetime.now(UTC)
     t0 = time.monotonic()
@@ -85,12 +100,13 @@ def _run_locked(
     stats: dict[str, int] = {}
     progress = Progress(client, stats) if opts.progress else None
     try:
-        full = _finish_pending(pipeline) or opts.full
-        summary["full"] = full
-        close_abandoned_runs(pipeline)
-        snapshot = read_snapshot(pipeline)
-        summary["first_sync"] = snapshot.empty
-        log_run(pipeline, run_row(summary, started), fmt)
+        with turn:
+            full = _finish_pending(pipeline) or opts.full
+            summary["full"] = full
+            close_abandoned_runs(pipeline, summary["org_id"])
+            snapshot = read_snapshot(pipeline, summary["org_id"])
+            summary["first_sync"] = snapshot.empty
+            log_run(pipeline, run_row(summary, started), fmt)
         if progress:
             progress.start()
         source = cja_source(
@@ -107,8 +123,9 @@ def _run_locked(
             progress.stop()
         pipeline.normalize()
         rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
-        pipeline.load(raise_on_failed_jobs=True)
-        summary.update(settle(pipeline, cfg, started))
+        with turn:
+            pipeline.load(raise_on_failed_jobs=True)
+            summary.update(settle(pipeline, cfg, started))
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
         summary["status"] = "succeeded"
     except BaseException as exc:
@@ -118,16 +135,18 @@ def _run_locked(
         summary["status"] = "failed"
         summary["error"] = error.message
         _finalize(summary, client, stats, t0)
-        try:
-            log_run(pipeline, run_row(summary, started), fmt)
-        except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
-            record_failure_directly(pipeline, summary)
+        with turn:
+            try:
+                log_run(pipeline, run_row(summary, started), fmt)
+            except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
+                record_failure_directly(pipeline, summary)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise error from (exc if error.__traceback__ is None else None)  # --debug: the original cause
     _finalize(summary, client, stats, t0)
     try:
-        summary["views"] = publish(pipeline, cfg, run_row(summary, started))
+        with turn:
+            summary["views"] = publish(pipeline, cfg, run_row(summary, started))
     except Exception as exc:  # noqa: BLE001 - the data is in; still one line, not a traceback
         raise as_cja_error(exc, where=pipeline.working_dir) from None
     return summary

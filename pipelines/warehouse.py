@@ -65,9 +65,10 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: date
                 run(
                     f"{table}_removed",
                     f"DELETE FROM {q(table)} WHERE last_seen_at < %s AND connection_id IN "
-                    f"(SELECT id FROM {conns} WHERE last_seen_at >= %s)",
+                    f"(SELECT id FROM {conns} WHERE last_seen_at >= %s AND org_id = %s)",
                     seen_at,
                     seen_at,
+                    str(cfg.credentials.org_id),
                 )
     return changes
 
@@ -77,8 +78,9 @@ def _listing_scope(
 ) -> tuple[str, list[Any]]:
     """SQL conditions on stored connections that select what the listing could have returned."""
     cols = table_columns(pipeline, "connections")
-    parts: list[str] = []
-    args: list[Any] = []
+    # a fleet's orgs share the dataset: a connection of another org is never this listing's
+    parts: list[str] = [f"{alias}org_id = %s"]
+    args: list[Any] = [str(cfg.credentials.org_id)]
     if cfg.connection_ids:
         ids = [i if i.startswith("dg_") else f"dg_{i}" for i in cfg.connection_ids]
         parts.append(f"{alias}id IN ({', '.join(['%s'] * len(ids))})")

@@ -101,9 +101,22 @@ KEY_WIDTH = {
 }
 
 
-def actual(opts: Any) -> dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]:
+# the row alias of each query, to keep one org of a fleet; data source types are one global catalogue
+ORG_ALIAS = {
+    "connections": "",
+    "datasets": "",
+    "backfills": "b.",
+    "connection_validation_errors": "e.",
+    "configured_containers": "k.",
+    "dataset_container_fields": "f.",
+}
+
+
+def actual(opts: Any, org_id: str | None = None) -> dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]:
     out: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {}
     for table, sql in QUERIES.items():
+        if org_id is not None and table in ORG_ALIAS:
+            sql += f" AND {ORG_ALIAS[table]}org_id = '{org_id}'"
         # dlt creates a table with its first row: an org without validation errors has no such table
         rows = query(opts, sql) if table_exists(opts, table) else []
         width = KEY_WIDTH[table]
@@ -116,9 +129,10 @@ def actual(opts: Any) -> dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]:
     return out
 
 
-def assert_matches_truth(opts: Any, truth: Any) -> dict[str, int]:
-    """Every table equals the truth by key and sampled values; returns row counts."""
-    want, got = expected(truth), actual(opts)
+def assert_matches_truth(opts: Any, truth: Any, org_id: str | None = None) -> dict[str, int]:
+    """Every table (the rows of `org_id` when given) equals the truth by key and sampled values;
+    returns row counts."""
+    want, got = expected(truth), actual(opts, org_id)
     for table, rows in want.items():
         missing = set(rows) - set(got[table])
         extra = set(got[table]) - set(rows)
