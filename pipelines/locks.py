@@ -49,27 +49,28 @@ def busy_message(target: Target) -> str:
 
 
 @contextmanager
-def warehouse_lock(target: Target, pipeline: dlt.Pipeline) -> Iterator[None]:
-    """Hold the writer lock of `target` for the whole run, or raise ConcurrentRunError."""
+def warehouse_lock(target: Target, pipeline: dlt.Pipeline, wait: float | None = None) -> Iterator[None]:
+    """Hold the writer lock of `target` for the whole run, or raise ConcurrentRunError after
+    `wait` seconds (default: CJA_WRITER_WAIT_SECONDS)."""
     if target.destination == "duckdb":
-        with _file_lock(Path(target.location + ".cja-sync.lock"), target):
+        with _file_lock(Path(target.location + ".cja-sync.lock"), target, wait):
             yield
     elif target.destination == "postgres":
-        with _advisory_lock(pipeline, target):
+        with _advisory_lock(pipeline, target, wait):
             yield
     else:  # other dlt destinations: no portable lock; the pipelines-dir lock still applies
         yield
 
 
 @contextmanager
-def _file_lock(path: Path, target: Target) -> Iterator[None]:
+def _file_lock(path: Path, target: Target, wait: float | None) -> Iterator[None]:
     if not path.parent.is_dir():  # a typo in --duckdb-path must not create folders
         raise CJAError(
             f"cannot open the DuckDB warehouse: the folder {cut(str(path.parent), 300)} does not exist; "
             "check --duckdb-path (the folder must exist and be writable)"
         )
     with open(path, "a+") as handle:
-        _retry(lambda: _try_flock(handle), target)
+        _retry(lambda: _try_flock(handle), target, wait)
         try:
             yield
         finally:
@@ -85,14 +86,14 @@ def _try_flock(handle: Any) -> bool:
 
 
 @contextmanager
-def _advisory_lock(pipeline: dlt.Pipeline, target: Target) -> Iterator[None]:
+def _advisory_lock(pipeline: dlt.Pipeline, target: Target, wait: float | None) -> Iterator[None]:
     # a session-level advisory lock lives as long as this connection: a killed writer's lock goes
     # with its connection, so a crash never leaves the warehouse locked
     with pipeline.sql_client() as sql:
         (database,) = sql.execute_sql("SELECT current_database()")[0]
         digest = hashlib.sha256(f"cja-sync\x1f{database}\x1f{target.dataset}".encode()).digest()
         key = int.from_bytes(digest[:8], "big", signed=True)
-        _retry(lambda: bool(sql.execute_sql("SELECT pg_try_advisory_lock(%s)", key)[0][0]), target)
+        _retry(lambda: bool(sql.execute_sql("SELECT pg_try_advisory_lock(%s)", key)[0][0]), target, wait)
         try:
             yield
         finally:
@@ -101,12 +102,30 @@ def _advisory_lock(pipeline: dlt.Pipeline, target: Target) -> Iterator[None]:
                 sql.execute_sql("SELECT pg_advisory_unlock(%s)", key)
 
 
-def _retry(attempt: Any, target: Target) -> None:
-    deadline = time.monotonic() + writer_wait()
+def _retry(attempt: Any, target: Target, wait: float | None = None) -> None:
+    deadline = time.monotonic() + (writer_wait() if wait is None else wait)
     while not attempt():
         if time.monotonic() >= deadline:
             raise ConcurrentRunError(busy_message(target))
         time.sleep(0.5)
+
+
+class WarehouseTurns:
+    """The writer lock of `target` taken anew for each warehouse step of a run (`with turns:`),
+    waiting up to `wait` seconds each time: runs in separate processes or machines (orchestrator
+    workers) then extract side by side and only take turns at the warehouse."""
+
+    def __init__(self, target: Target, pipeline: dlt.Pipeline, wait: float) -> None:
+        self.target, self.pipeline, self.wait = target, pipeline, wait
+        self._held: list[Any] = []
+
+    def __enter__(self) -> None:
+        held = warehouse_lock(self.target, self.pipeline, self.wait)
+        held.__enter__()
+        self._held.append(held)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._held.pop().__exit__(*exc)
 
 
 def lock_conflict_error(read_only: bool) -> ConcurrentRunError:

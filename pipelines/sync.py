@@ -25,7 +25,7 @@ from cja_source.configuration import CJASourceConfiguration
 from .errors import as_cja_error
 from .finish import publish, settle
 from .identity import pipeline_name_for, target_of
-from .locks import warehouse_lock
+from .locks import WarehouseTurns, warehouse_lock
 from .options import RunOptions
 from .pipeline_factory import loader_format, make_pipeline
 from .progress import Progress
@@ -53,12 +53,14 @@ def run_sync(
     opts: RunOptions,
     client: CJAClient | None = None,
     turn: AbstractContextManager[Any] | None = None,
+    turn_wait: float | None = None,
 ) -> dict[str, Any]:
     """Sync once; returns the run summary or raises CJAError (its message is the one-line reason).
 
     `turn` is given by a fleet run (fleet.py), which holds the warehouse lock itself: every step
     that touches the warehouse then waits for its turn, and only the API-bound extract runs
-    alongside other orgs."""
+    alongside other orgs. `turn_wait` (seconds) does the same across processes (orchestrator
+    workers): the warehouse lock is taken for each warehouse step, waiting up to that long."""
     target = target_of(opts)
     if not opts.pipeline_name:
         opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
@@ -66,6 +68,8 @@ def run_sync(
     # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
     # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
     pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB"))
+    if turn is None and turn_wait is not None:
+        turn = WarehouseTurns(target, pipeline, turn_wait)
     if turn is not None:
         with pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name):
             return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn)

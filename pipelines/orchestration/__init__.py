@@ -1,0 +1,1 @@
+"""Ready definitions for orchestrators (`pip install 'cja-sync[dagster]'`): see README "Fleet"."""
