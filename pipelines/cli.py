@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument(
         "--fail-on", default="", help="comma list of failed,stuck,stale,validation: exit 3 if present"
     )
+    health.add_argument(
+        "--org", default=None, metavar="ORG", help="one org of a fleet: its IMS org id or configured name"
+    )
     shown = health.add_mutually_exclusive_group()
     shown.add_argument(
         "--limit", type=int, default=None, metavar="N", help="show the N worst datasets (default 25)"

@@ -11,7 +11,7 @@ from typing import Any
 import dlt
 
 from .errors import NoSuccessfulSync
-from .options import EXIT_HEALTH, EXIT_OK, EXIT_USAGE
+from .options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE
 from .reading import fetch_dicts, open_for_reading
 from .text import cut, json_default, pad, ts, visible, width
 
@@ -55,6 +55,11 @@ def run_health(args: argparse.Namespace) -> int:
         print("cja-sync: --limit must be at least 1 (or use --all)", file=sys.stderr)
         return EXIT_USAGE
     report = read_report(open_for_reading(args, pipeline_name="cja"))
+    if getattr(args, "org", None):
+        report = only_org(report, org_id_of(args.org))
+        if not report["orgs"]:
+            print(f"cja-sync: no successful sync of org {visible(args.org)} in this dataset", file=sys.stderr)
+            return EXIT_FAILED
     met = [c for c in fail_on if report["conditions"][c]]
     if args.json:
         print(
@@ -98,12 +103,37 @@ def read_report(pipeline: dlt.Pipeline) -> dict[str, Any]:
         "orgs": orgs,
         "datasets": problems,
         "validation": validation,
-        "conditions": {
-            "failed": any(o["datasets_failed"] for o in orgs),
-            "stuck": any(o["backfills_stuck"] for o in orgs),
-            "stale": any(o["datasets_stale"] for o in orgs),
-            "validation": any(o["validation_errors"] for o in orgs),
-        },
+        "conditions": _conditions(orgs),
+    }
+
+
+def org_id_of(org: str) -> str:
+    """An IMS org id as given, or the org id of a configured `[sources.cja.orgs.<name>]` block."""
+    if org.endswith("@AdobeOrg"):
+        return org
+    from cja_source.configuration import load_settings
+
+    cfg = load_settings(need_credentials=False, sections=("sources", "cja", "orgs", org))
+    return str(getattr(cfg.credentials, "org_id", None) or org)
+
+
+def only_org(report: dict[str, Any], org_id: str) -> dict[str, Any]:
+    """The report of one org of a fleet: its summary row, its datasets, its conditions."""
+    orgs = [o for o in report["orgs"] if o["org_id"] == org_id]
+    return {
+        "orgs": orgs,
+        "datasets": [r for r in report["datasets"] if r["org_id"] == org_id],
+        "validation": [r for r in report["validation"] if r["org_id"] == org_id],
+        "conditions": _conditions(orgs),
+    }
+
+
+def _conditions(orgs: list[dict[str, Any]]) -> dict[str, bool]:
+    return {
+        "failed": any(o["datasets_failed"] for o in orgs),
+        "stuck": any(o["backfills_stuck"] for o in orgs),
+        "stale": any(o["datasets_stale"] for o in orgs),
+        "validation": any(o["validation_errors"] for o in orgs),
     }
 
 

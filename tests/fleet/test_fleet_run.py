@@ -3,6 +3,7 @@ and one org's failure reported without stopping the other."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,16 @@ def test_fleet_run_makes_both_orgs_exact_in_one_duckdb_file_and_scopes_deletions
     assert set(two_orgs["emea"].connection_ids()).isdisjoint(two_orgs["us"].connection_ids())
     for name, org in ORGS.items():
         assert_matches_truth(opts, two_orgs[name].truth(), org["org_id"])
+
+    where = ["--duckdb-path", opts.duckdb_path, "--pipelines-dir", str(opts.pipelines_dir), "--json"]
+    assert main(["health", *where]) == 0
+    fleet = json.loads(capsys.readouterr().out)
+    assert [o["org_id"] for o in fleet["orgs"]] == [EMEA, US]
+    assert main(["health", *where, "--org", "us"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert [o["org_id"] for o in one["orgs"]] == [US]
+    assert {r["org_id"] for r in one["datasets"] + one["validation"]} <= {US}
+    assert len(one["datasets"]) < len(fleet["datasets"])
 
     # a run of one org alone must not take the other org's rows for deleted in source
     gone = two_orgs["emea"].connection_ids()[0]
