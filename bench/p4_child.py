@@ -54,7 +54,11 @@ def run_sync_child(sim: dict[str, str], workdir: Path, inline: bool, concurrency
     from cja_sync.sync import RunOptions, run_sync
 
     cfg = settings(sim, inline, concurrency)
+    # P6: the same sync into Postgres (DESTINATION__POSTGRES__CREDENTIALS set by the parent)
+    dataset = os.environ.get("CJA_BENCH_PG_DATASET")
     opts = RunOptions(
+        destination="postgres" if dataset else "duckdb",
+        dataset_name=dataset or "cja",
         duckdb_path=str(workdir / "p4_sync.duckdb"),
         pipelines_dir=str(workdir / "pipelines"),
         pipeline_name="bench_p4",

@@ -25,7 +25,7 @@ def p6(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any, py: str)
     try:
         psycopg2.connect(PG_URL, connect_timeout=3).close()
     except psycopg2.Error as exc:
-        row("P6", "Postgres health after a first sync", "no server", "-", None, str(exc).splitlines()[0])
+        row("P6r", "Postgres health after a first sync", "no server", "-", None, str(exc).splitlines()[0])
         return
     os.environ["DESTINATION__POSTGRES__CREDENTIALS"] = PG_URL
     dataset = f"cja_bench_{uuid.uuid4().hex[:8]}"
@@ -39,7 +39,7 @@ def p6(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any, py: str)
         health_s, report_s = _time_readers(py, dataset, workdir, args.p6_timeout)
         ok = health_s is not None and report_s is not None and health_s < 30 and report_s < 60
         row(
-            "P6",
+            "P6r",
             f"{args.connections} conns, first Postgres sync (autovacuum {autovacuum})",
             f"health {_fmt(health_s)}, report {_fmt(report_s)}",
             "health < 30 s, report < 60 s",
@@ -101,3 +101,36 @@ def _sql(statement: str, fetch: bool = True) -> list[tuple[Any, ...]]:
 
 def _fmt(seconds: float | None) -> str:
     return "timed out/failed" if seconds is None else f"{seconds:.1f} s"
+
+
+def p6_maximal(
+    args: Any, workdir: Path, child: Any, cmd: list[str], duck_wall: float, duck_rss: float, row: Any
+) -> None:
+    """P6: the maximal org's first sync into Postgres, in a child process like P4's DuckDB sync."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(PG_URL, connect_timeout=3).close()
+    except psycopg2.Error as exc:
+        row("P6", "maximal org into Postgres", "no server", "-", None, str(exc).splitlines()[0])
+        return
+    dataset = f"cja_bench_{uuid.uuid4().hex[:8]}"
+    os.environ["DESTINATION__POSTGRES__CREDENTIALS"] = PG_URL
+    os.environ["CJA_BENCH_PG_DATASET"] = dataset
+    try:
+        res, wall, rss, err = child(cmd, args.p4_timeout * 2)
+    finally:
+        del os.environ["CJA_BENCH_PG_DATASET"]
+        for suffix in ("", "_staging"):
+            _sql(f'DROP SCHEMA IF EXISTS "{dataset}{suffix}" CASCADE', fetch=False)
+    print(f"  P6 Postgres sync: {wall:.1f} s, peak RSS {rss:.0f} MB, {res}", flush=True)
+    ratio = wall / max(duck_wall, 0.01)
+    row(
+        "P6",
+        "maximal org first sync into Postgres, beside P4's DuckDB sync",
+        f"{wall:.1f} s = {ratio:.2f}x DuckDB ({duck_wall:.1f} s); peak RSS {rss:.0f} MB "
+        f"(DuckDB {duck_rss:.0f} MB)",
+        "<= 1.5x DuckDB time",
+        res is not None and ratio <= 1.5,
+        f"[dlt steps {(res or {}).get('steps')}]" if res else f"[{err.strip().splitlines()[-1:]}]",
+    )

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from cja_source.client import CJAClient
 from cja_source.configuration import CJASourceConfiguration
 from cja_source.errors import CJAError
 from cja_source.fleet_config import load_fleet
@@ -33,11 +34,15 @@ from .text import visible
 
 
 def run_fleet(
-    fleet: dict[str, CJASourceConfiguration], opts: RunOptions, max_parallel: int | None = None
+    fleet: dict[str, CJASourceConfiguration],
+    opts: RunOptions,
+    max_parallel: int | None = None,
+    clients: dict[str, CJAClient] | None = None,
 ) -> dict[str, Any]:
     """Sync every org of `fleet`; returns {"status", "orgs": {name: summary}, "failed": [names]}.
     A failed org's summary holds `status: failed` and its one-line `error`. Raises CJAError only
-    when the warehouse itself cannot be locked (another writer holds it)."""
+    when the warehouse itself cannot be locked (another writer holds it). `clients` (by org name)
+    replace the clients made from the settings (the benchmark counts their requests)."""
     parallel = max(1, int(max_parallel or min(c.max_parallel_orgs for c in fleet.values())))
     target = target_of(opts)
     first_org = str(next(iter(fleet.values())).credentials.org_id)
@@ -46,7 +51,10 @@ def run_fleet(
     turn = threading.Lock()
     started = datetime.now(UTC)
     with warehouse_lock(target, lock_pipeline), ThreadPoolExecutor(parallel, "cja-org") as pool:
-        futures = {name: pool.submit(_one_org, name, cfg, opts, turn) for name, cfg in fleet.items()}
+        futures = {
+            name: pool.submit(_one_org, name, cfg, opts, turn, (clients or {}).get(name))
+            for name, cfg in fleet.items()
+        }
         orgs = {name: future.result() for name, future in futures.items()}
     failed = [name for name, s in orgs.items() if s["status"] != "succeeded"]
     return {
@@ -61,12 +69,16 @@ def run_fleet(
 
 
 def _one_org(
-    name: str, cfg: CJASourceConfiguration, opts: RunOptions, turn: threading.Lock
+    name: str,
+    cfg: CJASourceConfiguration,
+    opts: RunOptions,
+    turn: threading.Lock,
+    client: CJAClient | None,
 ) -> dict[str, Any]:
     # a progress line per org would interleave on one terminal: the fleet prints summaries instead
     org_opts = replace(opts, pipeline_name=None, progress=False)
     try:
-        summary = run_sync(cfg, org_opts, turn=turn)
+        summary = run_sync(cfg, org_opts, client, turn=turn)
     except CJAError as exc:
         summary = {"status": "failed", "error": exc.message, "org_id": cfg.credentials.org_id}
     except Exception as exc:  # noqa: BLE001 - one org's bug must not take the fleet down

@@ -53,6 +53,7 @@ def render_html(data: dict[str, Any]) -> str:
 <p class="meta">Stuck after {hours(stuck_after)}, stale after {hours(stale_after)}. Ages are measured at the
 finish of the latest successful sync (as of), not at the time of this report ({generated}).</p>
 </header>
+{_fleet_html(data)}
 {_summary_html(data)}
 <main>
 {charts}
@@ -74,6 +75,37 @@ finish of the latest successful sync (as of), not at the time of this report ({g
 </body>
 </html>
 """
+
+
+FLEET_COLUMNS = (
+    ("connections", "connections"),
+    ("connections_unhealthy", "need attention"),
+    ("datasets_failed", "failed datasets"),
+    ("datasets_stuck", "stuck datasets"),
+    ("datasets_stale", "stale datasets"),
+    ("backfills_stuck", "stuck backfills"),
+    ("validation_errors", "validation errors"),
+)
+
+
+def _fleet_html(data: dict[str, Any]) -> str:
+    """With several orgs in the dataset, one table of them all, worst first, above each org's tiles."""
+    orgs = data["orgs"]
+    if len(orgs) < 2:
+        return ""
+    worst = sorted(orgs, key=lambda o: tuple(-int(o[c] or 0) for c, _ in FLEET_COLUMNS[1:]) + (o["org_id"],))
+    head = "".join(f"<th>{_e(label)}</th>" for _, label in FLEET_COLUMNS)
+    body = "".join(
+        f'<tr data-org="{_e(o["org_id"])}"><td>{_e(o["org_id"])}</td><td>{_e(ts(o["as_of"]))}</td>'
+        + "".join(f"<td>{_e(o[c])}</td>" for c, _ in FLEET_COLUMNS)
+        + "</tr>"
+        for o in worst
+    )
+    return (
+        f'<section class="fleet" id="fleet"><h2>Fleet: {len(orgs)} orgs</h2>'
+        f"<table><thead><tr><th>org</th><th>as of</th>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></section>"
+    )
 
 
 def _summary_html(data: dict[str, Any]) -> str:

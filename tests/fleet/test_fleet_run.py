@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,12 @@ def test_fleet_run_makes_both_orgs_exact_in_one_duckdb_file_and_scopes_deletions
     assert [o["org_id"] for o in one["orgs"]] == [US]
     assert {r["org_id"] for r in one["datasets"] + one["validation"]} <= {US}
     assert len(one["datasets"]) < len(fleet["datasets"])
+
+    page = Path(opts.duckdb_path).with_name("fleet.html")
+    assert main(["report", *where[:4], "--out", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    fleet_table = html.split('id="fleet"', 1)[1].split("</table>", 1)[0]
+    assert fleet_table.count("<tr data-org=") == 2 and EMEA in fleet_table and US in fleet_table
 
     # a run of one org alone must not take the other org's rows for deleted in source
     gone = two_orgs["emea"].connection_ids()[0]
