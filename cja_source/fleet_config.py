@@ -23,7 +23,7 @@ def configured_org_names() -> list[str]:
     names: set[str] = set()
     for provider in Container()[PluggableRunContext].providers.providers:
         try:
-            value, _ = provider.get_value("orgs", Any, None, "sources", "cja")  # type: ignore[arg-type]
+            value, _ = provider.get_value("orgs", Any, None, "sources", "cja")
         except Exception:  # noqa: BLE001 - a provider that cannot answer holds no orgs
             continue
         if isinstance(value, dict):

@@ -45,7 +45,7 @@ ASSET = "cja_org_metadata"
 PERMANENT = (AuthenticationError, ConfigurationError, PermissionDeniedError, EmptyListingError)
 
 
-class CJAWarehouse(ConfigurableResource):  # type: ignore[misc]
+class CJAWarehouse(ConfigurableResource):  # type: ignore[type-arg]
     """Where every org of the fleet lands (one dataset; rows carry org_id)."""
 
     destination: str = "duckdb"
@@ -81,7 +81,7 @@ def build_definitions(
         retry_policy=RetryPolicy(max_retries=retries, delay=60, backoff=Backoff.EXPONENTIAL),
         description="CJA connections, datasets and backfills of one IMS org, synced by cja-sync",
     )
-    def cja_org_metadata(context: AssetExecutionContext, cja_warehouse: CJAWarehouse) -> MaterializeResult:
+    def cja_org_metadata(context: AssetExecutionContext, cja_warehouse: CJAWarehouse) -> MaterializeResult:  # type: ignore[type-arg]
         name = context.partition_key
         try:
             cfg = load_fleet(only=[name])[name]
