@@ -50,6 +50,9 @@ def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
         for sim in sims.values():
             sim.stop()
     shares, in_phase_total, first, last = [], 0, math.inf, 0.0
+    phases: list[str] = []
+    windows: list[tuple[float, float]] = []
+    starts: list[float] = []
     for log in logs.values():
         data = sorted(e for e in log if e[2] != "token")
         bf = [e for e in data if e[2] == "backfills"]
@@ -61,21 +64,28 @@ def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
         ideal = W * (math.ceil((in_phase + held) / N) - 1)
         shares.append(ideal / (t_last - t_first) if t_last > t_first else 1.0)
         in_phase_total += in_phase
+        windows.append((t_first, t_last))
+        starts += [e[0] for e in data]
+        phases.append(f"{t_first - t0:.0f}-{t_last - t0:.0f} s")
         first, last = min(first, t_first), max(last, t_last)
     if len(shares) < ORGS or result["failed"]:
         row("P7", f"{ORGS} orgs, 12/6 s each", f"failed: {result['failed']}", "all orgs synced", False)
         return
-    fleet_rate = in_phase_total / (last - first) if last > first else 0.0
-    ok = server_429 == 0 and min(shares) >= 0.9
+    # the orgs differ in size: the fleet's rate counts while every org is in its backfill phase
+    lo, hi = max(w[0] for w in windows), min(w[1] for w in windows)
+    together = sum(1 for u in starts if lo <= u < hi)
+    fleet_share = together / ((hi - lo) * ORGS * N / W) if hi - lo >= 2 * W else 0.0
+    ok = server_429 == 0 and min(shares) >= 0.9 and fleet_share >= 0.9
     row(
         "P7",
         f"fleet backfill phase, {ORGS} orgs x {n} conns, 12 req/6 s each, 500-2000 ms, one DuckDB file",
         f"{server_429} x 429; per-org share of allowed rate min {min(shares):.0%} "
-        f"(all {', '.join(f'{s:.0%}' for s in shares)}); fleet {fleet_rate:.2f}/s vs {ORGS * N / W:.2f}/s "
-        f"= {fleet_rate / (ORGS * N / W):.0%}",
+        f"(all {', '.join(f'{s:.0%}' for s in shares)}); while all {ORGS} were in it ({hi - lo:.0f} s): "
+        f"{together} requests = {fleet_share:.0%} of {ORGS} x 2/s",
         "0 x 429, >= 90 % of 4 x allowed rate",
         ok,
-        f"[whole fleet {wall:.1f} s]",
+        f"[backfill phases {', '.join(phases)}; all phases {in_phase_total} requests in "
+        f"{last - first:.0f} s; whole fleet {wall:.1f} s]",
     )
 
 

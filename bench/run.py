@@ -516,6 +516,9 @@ def print_table() -> None:
     print("\n" + line + "\n" + "-+-".join("-" * widths[c] for c in cols))
     for r in RESULTS:
         print(" | ".join(r[c].ljust(widths[c]) for c in cols))
+    met = [r["row"] for r in RESULTS if r["result"] == "PASS"]
+    missed = [r["row"] for r in RESULTS if r["result"] == "FAIL"]
+    print(f"\ntargets met: {', '.join(met) or 'none'}; not met: {', '.join(missed) or 'none'}")
 
 
 def machine() -> str:
