@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import dlt
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
@@ -53,12 +54,12 @@ DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
 DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
 
 
-def _hints(*text_keys: str, **types: str) -> dict[str, dict[str, Any]]:
+def _hints(*text_keys: str, **types: str) -> TTableSchemaColumns:
     """Column hints. Hinted columns exist even while every value is null, which views and merges
     rely on; typed keys let a table with no row yet be created."""
     hints: dict[str, dict[str, Any]] = {name: {"data_type": "text", "nullable": False} for name in text_keys}
     hints.update({name: {"data_type": t, "nullable": True} for name, t in types.items()})
-    return hints
+    return cast(TTableSchemaColumns, hints)
 
 
 def make_client(cfg: CJASourceConfiguration) -> CJAClient:
@@ -84,7 +85,7 @@ def make_client(cfg: CJASourceConfiguration) -> CJAClient:
 
 @dlt.source(name="cja", section="cja", max_table_nesting=2, spec=CJASourceConfiguration)
 def cja_source(
-    config: CJASourceConfiguration = None,
+    config: CJASourceConfiguration = dlt.config.value,
     full: bool = False,
     allow_empty: bool = False,
     client: CJAClient | None = None,

@@ -9,7 +9,7 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import requests
@@ -31,6 +31,7 @@ from .throttle import RollingWindowThrottle
 from .validate import NUL_ESCAPE, storable
 
 logger = logging.getLogger("cja_source")
+_T = TypeVar("_T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -124,8 +125,8 @@ class CJAClient:
             backoff = min(self.config.max_backoff, self.config.backoff_base * 2 ** (state.attempt_number - 1))
             backoff *= 0.5 + random.random()  # jitter: threads that failed together do not retry together
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
-                return max(exc.retry_after, backoff * 0.5)
-            return backoff
+                return float(max(exc.retry_after, backoff * 0.5))
+            return float(backoff)
 
         return Retrying(
             stop=stop_after_attempt(self.config.max_attempts),
@@ -134,9 +135,10 @@ class CJAClient:
             reraise=True,
         )
 
-    def _with_retries(self, attempt: Callable[[], Any]) -> Any:
+    def _with_retries(self, attempt: Callable[[], _T]) -> _T:
         try:
-            return self._retrying()(attempt)
+            result: _T = self._retrying()(attempt)
+            return result
         except _Retryable as exc:
             raise exc.final from None
 

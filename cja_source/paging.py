@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import Request, Response
@@ -143,5 +143,5 @@ class PagingGuard:
             )
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -50,12 +50,18 @@ def same_instant(stored: Any, listed: Any) -> bool:
     """A stored timestamp (datetime from the warehouse) and the API's ISO string, compared as instants."""
     if stored is None or listed is None:
         return False
+    a, b = _instant(stored), _instant(listed)
+    return a is not None and b is not None and abs((a - b).total_seconds()) < 0.001
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
     try:
-        a = stored if isinstance(stored, datetime) else pendulum.parse(str(stored))
-        b = listed if isinstance(listed, datetime) else pendulum.parse(str(listed))
+        parsed = pendulum.parse(str(value))
     except (ValueError, TypeError):
-        return False
-    return abs((a - b).total_seconds()) < 0.001
+        return None
+    return parsed if isinstance(parsed, datetime) else None  # a date or a time alone is no instant
 
 
 def summary_key(summary: Any) -> SummaryKey | None:

@@ -9,13 +9,14 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, options_from_args
 from .summary import print_summary
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code is already 2; keep it one line
+    def error(self, message: str) -> NoReturn:  # argparse's own exit code is already 2; keep it one line
         self.exit(EXIT_USAGE, f"cja-sync: {message}\n")
 
 

@@ -11,6 +11,7 @@ import sqlglot
 
 from cja_source.configuration import HealthConfiguration
 from cja_source.errors import ConfigurationError
+from cja_source.snapshot import existing_tables
 
 from .errors import NoSuccessfulSync, WarehouseBusy, WarehouseUnavailable, innermost, missing_driver, one_line
 from .locks import lock_conflict_error, waited_in_vain
@@ -18,7 +19,6 @@ from .options import options_from_args
 from .pipeline_factory import make_pipeline
 from .text import cut
 from .views import create_views, stored_thresholds, views_exist
-from .warehouse import existing_tables
 
 
 def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dlt.Pipeline:

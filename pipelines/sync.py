@@ -106,7 +106,8 @@ def _run_locked(
         if progress:
             progress.stop()
         pipeline.normalize()
-        rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
+        normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+        rows = dict(normalized.row_counts) if normalized else {}
         pipeline.load(raise_on_failed_jobs=True)
         summary.update(settle(pipeline, cfg, started))
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}

@@ -169,7 +169,7 @@ def _translate(text: str, dialect: str, qualify: Any, columns: dict[str, set[str
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     ours = {SETTINGS_TABLE, *ALL_VIEWS}
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expression) -> exp.Expr:
         if not isinstance(node, exp.Table) or node.db or node.name in ctes:
             return node
         name = node.name
