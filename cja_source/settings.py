@@ -101,15 +101,3 @@ GATEWAY_HINTS: dict[str, str] = {
         "has the Adobe Experience Platform API and a CJA product profile"
     ),
 }
-
-# Warehouse tables and their natural keys (the contract).
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "connections": ("id",),
-    "datasets": ("connection_id", "data_set_id"),
-    "backfills": ("id",),
-    "data_source_types": ("id",),
-    "connection_validation_errors": ("connection_id", "error_key"),
-    "configured_containers": ("connection_id", "container"),
-    "dataset_container_fields": ("connection_id", "data_set_id", "container"),
-    "sync_runs": ("run_id",),
-}

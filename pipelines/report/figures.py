@@ -10,9 +10,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cja_source.settings import BACKFILL_STATUSES
+
 from ..text import cut, hours
 
-STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS", "IN_QUEUE")
+STATUSES = BACKFILL_STATUSES
 STATUS_COLORS = {
     "COMPLETED": "#2e7d32",
     "FAILED": "#c62828",
