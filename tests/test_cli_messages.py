@@ -17,7 +17,7 @@ import pytest
 from cja_source.version import __version__
 from cja_sync.cli import build_parser, main
 
-from .conftest import DEFAULT_CREDS, PG_URL
+from .helpers import DEFAULT_CREDS, PG_URL
 
 # the process as a user starts it, with one third-party package made unimportable when asked
 LAUNCH = (

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ..conftest import DEFAULT_CREDS
+from ..helpers import DEFAULT_CREDS
 
 # The README's "Use it from your own dlt pipeline" snippet, as written there.
 RUN = (
