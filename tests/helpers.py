@@ -1,5 +1,5 @@
-"""Plain helpers for the tests, imported explicitly: settings pointing at a simulator, the Postgres
-server's address, and SQL against a test warehouse."""
+"""Plain helpers for the tests, imported explicitly: settings pointing at a simulator (as values or
+as dlt environment variables), the Postgres server's address, and SQL against a test warehouse."""
 
 from __future__ import annotations
 
@@ -8,15 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from cja_source.config import CJASettings
-from cja_source.simulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_ORG_ID
 from cja_source.simulator.settings import settings_for
 
 PG_URL = os.environ.get("CJA_TEST_POSTGRES", "postgresql://postgres:postgres@127.0.0.1:5432/test")
-DEFAULT_CREDS = {
-    "client_id": DEFAULT_CLIENT_ID,
-    "client_secret": DEFAULT_CLIENT_SECRET,
-    "org_id": DEFAULT_ORG_ID,
-}
 
 # Retries fast and no client-side throttle: the simulator runs without a rate limit unless a test
 # turns it on, and small pages make a 40-connection org take several.
@@ -32,6 +26,18 @@ FAST = {
 def fast_settings(sim: Any, **overrides: Any) -> CJASettings:
     """settings_for(sim) with FAST under the test's own overrides."""
     return settings_for(sim, **{**FAST, **overrides})
+
+
+def env_for(values: dict[str, Any]) -> dict[str, str]:
+    """The settings as dlt environment variables."""
+    env: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                env[f"SOURCES__CJA__{key.upper()}__{sub.upper()}"] = str(v)
+        else:
+            env[f"SOURCES__CJA__{key.upper()}"] = str(value)
+    return env
 
 
 def query(opts: Any, sql: str) -> list[tuple[Any, ...]]:

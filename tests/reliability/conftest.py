@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from .helpers import CLIENT_ID, CLIENT_SECRET, HOOKED_CLI, ORG_ID, REPO, env_for
+from ..helpers import env_for
+from .helpers import CLIENT_ID, CLIENT_SECRET, HOOKED_CLI, ORG_ID, REPO
 
 
 @dataclass

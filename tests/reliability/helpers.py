@@ -32,18 +32,6 @@ def rel_settings(sim: Any, **overrides: Any) -> CJASettings:
     return settings_for(sim, **{**FAST, "page_size": 10, **overrides})
 
 
-def env_for(values: dict[str, Any]) -> dict[str, str]:
-    """The settings as dlt environment variables."""
-    env: dict[str, str] = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                env[f"SOURCES__CJA__{key.upper()}__{sub.upper()}"] = str(v)
-        else:
-            env[f"SOURCES__CJA__{key.upper()}"] = str(value)
-    return env
-
-
 def runs(opts: Any) -> list[tuple[Any, ...]]:
     """sync_runs as (status, error), oldest first."""
     return query(opts, "SELECT status, error FROM {t}sync_runs ORDER BY started_at")

@@ -107,7 +107,7 @@ def test_maximal_org_generates_quickly() -> None:
     assert elapsed < 60  # sanity bound only
     # serve one full page of 1000 connections with everything, lazily rendered
     with sim:
-        from .conftest import EVERYTHING, Client
+        from .helpers import EVERYTHING, Client
 
         c = Client(sim)
         t0 = time.perf_counter()
