@@ -1,7 +1,7 @@
 """Constants and endpoint descriptions of the CJA Connections API, as data.
 
-Sources: Adobe's OpenAPI file (cja-apis_swagger.json), the Connections guide and the FAQ;
-see shared/reference/cja-api-facts.md for the digest.
+Sources: Adobe's OpenAPI file (its Connections subset is
+tests/simulator/reference/cja-apis_connections_subset.openapi.json), the Connections guide and the FAQ.
 """
 
 from __future__ import annotations
