@@ -31,6 +31,12 @@ class CJACredentials(CredentialsConfiguration):
 class HealthConfiguration(BaseConfiguration):
     stuck_after_hours: float = 168.0
     stale_after_hours: float = 48.0
+    # ingestion_drops: latest numDailyEvents this many percent below the baseline median
+    volume_drop_pct: float = 50.0
+    volume_baseline_days: float = 7.0
+    volume_min_points: int = 3
+    # connection_volume_history, backfill_status_changes and health_alerts keep this many days
+    history_days: float = 400.0
 
 
 @configspec
