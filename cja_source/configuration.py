@@ -99,6 +99,16 @@ class CJASourceConfiguration(BaseConfiguration):
             self.health.stuck_after_hours <= 0 or self.health.stale_after_hours <= 0
         ):
             out.append("sources.cja.health thresholds must be positive")
+        if self.health is not None and not (
+            0 < self.health.volume_drop_pct <= 100
+            and self.health.volume_baseline_days > 0
+            and self.health.volume_min_points >= 1
+            and self.health.history_days > 0
+        ):
+            out.append(
+                "sources.cja.health: volume_drop_pct must be in (0, 100], volume_baseline_days, "
+                "volume_min_points and history_days positive"
+            )
         return out
 
 
