@@ -2,7 +2,8 @@
 can say what did not hold at the previous successful sync: a set difference that stays right after
 idle runs, and that an hourly cron can alert on without repeating old problems every hour.
 
-Also the retention of what the syncs observe over time (`[sources.cja.health] history_days`)."""
+Only the latest two successful syncs' sets are kept. Also the retention of what the syncs observe
+over time (`[sources.cja.health] history_days`)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,16 @@ def record_alerts(pipeline: dlt.Pipeline, run: dict[str, Any]) -> int:
                     condition,
                     run["org_id"],
                 )
+            # --new compares the latest two successful syncs only; older sets would cost ~1 row per
+            # problem dataset per hour (1,700 for the reference org) and answer nothing
+            sql.execute_sql(
+                f"DELETE FROM {t} WHERE org_id = %s AND run_id NOT IN (SELECT r.run_id FROM "
+                f"{q('sync_runs')} AS r WHERE r.org_id = %s AND r.status = 'succeeded' "
+                "ORDER BY r.started_at DESC LIMIT 2) AND run_id <> %s",
+                run["org_id"],
+                run["org_id"],
+                run["run_id"],
+            )
             rows = sql.execute_sql(f"SELECT COUNT(*) FROM {t} WHERE run_id = %s", run["run_id"])
     return int(rows[0][0]) - 1 if rows else 0
 
@@ -108,7 +119,7 @@ def prune_history(pipeline: dlt.Pipeline, health: HealthConfiguration, now: date
     removed = 0
     with pipeline.sql_client() as sql:
         present = existing_tables(sql)
-        for table in (VOLUME_TABLE, CHANGES_TABLE, TABLE):
+        for table in (VOLUME_TABLE, CHANGES_TABLE):
             if table in present:
                 rows = sql.execute_sql(
                     f"DELETE FROM {sql.make_qualified_table_name(table)} WHERE observed_at < %s RETURNING 1",

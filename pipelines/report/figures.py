@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..text import cut, hours
+from .history import history_figures
 
 STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS", "IN_QUEUE")
 STATUS_COLORS = {
@@ -202,6 +203,7 @@ def figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             note="stale threshold",
         ),
         "chart-worst": _worst_figure(worst_connections(data)),
+        **history_figures(data),
     }
 
 

@@ -4,6 +4,8 @@ status changes bracketed by syncs, and `health --new`; simulator over HTTP, real
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,18 +62,36 @@ def test_volume_cut_by_90_percent_is_the_only_drop(
             "JOIN {t}sync_runs AS r ON r.started_at = v.observed_at AND r.status = 'succeeded'",
         )
         assert loads == [(6,)]
+        _check_report(opts, [cids[2], cids[0]])
 
 
-def test_too_short_a_baseline_is_no_drop(make_sim: Any, settings_for: Any, duckdb_opts: Any) -> None:
-    sim = make_sim(seed=5, connections=3)
-    cids = _connections_with_events(sim)
-    opts = duckdb_opts()
-    cfg = settings_for(sim)
-    run_sync(cfg, opts)
-    run_sync(cfg, opts)
-    sim.set_daily_events(cids[0], 0)
-    run_sync(cfg, opts)
-    assert _drops(opts) == []  # 2 points < volume_min_points
+def _check_report(opts: Any, dropped: list[str]) -> None:
+    """The dashboard: drops first in the trend, with their whole series, and in the drops table."""
+    out = Path(opts.duckdb_path).parent / "report.html"
+    assert (
+        main(
+            [
+                "report",
+                "--duckdb-path",
+                opts.duckdb_path,
+                "--pipelines-dir",
+                str(opts.pipelines_dir),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    page = out.read_text(encoding="utf-8")
+    figs = json.loads(
+        re.search(r'<script id="report-figures" type="application/json">(.*?)</script>', page, re.S)[1]
+    )
+    trend = figs["chart-volume-trend"]["data"]
+    assert [t["meta"] for t in trend[:2]] == dropped
+    assert trend[0]["y"] == [1000] * 5 + [0] and trend[1]["y"] == [1000] * 4 + [100, 100]
+    assert len(trend) == 6  # drops, then the largest of the rest
+    drops_table = page[page.index('id="drops"') : page.index('id="slow-backfills"')]
+    assert all(cid in drops_table for cid in dropped)
 
 
 def test_backfill_completion_is_bracketed_by_two_syncs(
