@@ -103,7 +103,7 @@ def status_changes(
 
 def _columns(batch: pa.Table | list[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     if isinstance(batch, pa.Table):
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             batch.column(name).to_pylist() for name in ("id", "connection_id", "data_set_id", "status")
         )
     return (

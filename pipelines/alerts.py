@@ -14,8 +14,7 @@ import dlt
 
 from cja_source.configuration import HealthConfiguration
 from cja_source.observations import CHANGES_TABLE, VOLUME_TABLE
-
-from .warehouse import existing_tables
+from cja_source.snapshot import existing_tables
 
 TABLE = "health_alerts"
 # written with each run's conditions: a run with no condition at all still shows it was recorded
@@ -95,9 +94,12 @@ def new_conditions(pipeline: dlt.Pipeline) -> dict[str, list[str]]:
             return out
         q = sql.make_qualified_table_name
         runs: dict[str, list[str]] = {}
-        for org, run_id in sql.execute_sql(
-            f"SELECT org_id, run_id FROM {q('sync_runs')} WHERE status = 'succeeded' "
-            "AND finished_at IS NOT NULL ORDER BY org_id, started_at DESC"
+        for org, run_id in (
+            sql.execute_sql(
+                f"SELECT org_id, run_id FROM {q('sync_runs')} WHERE status = 'succeeded' "
+                "AND finished_at IS NOT NULL ORDER BY org_id, started_at DESC"
+            )
+            or ()
         ):
             runs.setdefault(org, []).append(run_id)
         for ids in runs.values():
