@@ -227,7 +227,7 @@ def backfill_status_changes(batch: Any, ctx: SyncContext) -> TDataItems:
     yield from ctx.materialize_once(CHANGES_TABLE)
     if isinstance(batch, pa.Table | list) and len(batch):
         rows = status_changes(batch, ctx.snapshot, ctx.org_id, ctx.now)
-        if rows:
+        if len(rows):
             yield rows
 
 

@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from .arrow_rows import UTC_US
 from .records import WarehouseSnapshot, with_prefix
 
 VOLUME_TABLE = "connection_volume_history"
@@ -64,16 +66,18 @@ def volume_rows(items: list[dict[str, Any]], org_id: str, now: datetime) -> list
 
 def status_changes(
     batch: pa.Table | list[dict[str, Any]], snapshot: WarehouseSnapshot, org_id: str, now: datetime
-) -> list[dict[str, Any]]:
+) -> pa.Table | list[dict[str, Any]]:
     """Rows of `backfill_status_changes` for one batch of backfill rows about to be loaded.
 
     The stored status is what the previous sync saw: a pair's backfills are fetched again only when
     its backfillSummary moved, and every status change moves it. A backfill never stored gets a row
     with from_status NULL, except on a sync with an empty warehouse, where finished backfills are
     history from before the first sync and only the open ones are worth following."""
-    ids, cids, dsids, statuses = _columns(batch)
-    first_sync = snapshot.empty
     previous = snapshot.last_success_at.get(org_id)
+    first_sync = snapshot.empty
+    if first_sync and isinstance(batch, pa.Table):
+        return first_seen_open(batch, org_id, now, previous)
+    ids, cids, dsids, statuses = _columns(batch)
     known = snapshot.backfills_first_seen
     stored_status = snapshot.backfills_status
     out = []
@@ -99,6 +103,28 @@ def status_changes(
             }
         )
     return out
+
+
+def first_seen_open(batch: pa.Table, org_id: str, now: datetime, previous: datetime | None) -> pa.Table:
+    """The first sync's rows in Arrow, without a Python loop: a large org's first sync sees ~500k
+    backfills, and this runs inside its extract step (bench P4)."""
+    status = batch.column("status")
+    opened = batch.filter(
+        pc.invert(pc.fill_null(pc.is_in(status, value_set=pa.array(sorted(TERMINAL))), False))
+    )
+    n = opened.num_rows
+    return pa.table(
+        {
+            "backfill_id": opened.column("id"),
+            "observed_at": pa.array([now] * n, UTC_US),
+            "org_id": pa.array([org_id] * n, pa.string()),
+            "connection_id": opened.column("connection_id"),
+            "data_set_id": opened.column("data_set_id"),
+            "from_status": pa.nulls(n, pa.string()),
+            "to_status": opened.column("status"),
+            "previous_observed_at": pa.array([previous] * n, UTC_US),
+        }
+    )
 
 
 def _columns(batch: pa.Table | list[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
