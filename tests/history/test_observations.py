@@ -163,3 +163,21 @@ def test_health_new_alerts_only_on_what_is_new(
     code, report = _health(opts, capsys, "--new", "--fail-on", "failed,stuck,stale")
     assert code == 3 and report["failing"] == ["failed"]
     assert report["new"]["failed"] == [f"{cid}/{dsid}"]
+
+
+def test_history_tables_exist_after_a_first_sync_with_nothing_to_record(
+    make_sim: Any, settings_for: Any, duckdb_opts: Any
+) -> None:
+    sim = make_sim(seed=5, connections=2)
+    for bid, b in sim.truth().backfills.items():
+        if b["status"] in ("IN_PROGRESS", "IN_QUEUE"):
+            sim.set_backfill_status(bid, "COMPLETED")
+    opts = duckdb_opts()
+    run_sync(settings_for(sim), opts)
+    # every backfill was finished before the first sync: no change to record, the table typed anyway
+    assert (
+        query(opts, "SELECT backfill_id, from_status, to_status, observed_at FROM {t}backfill_status_changes")
+        == []
+    )
+    assert query(opts, "SELECT COUNT(*) FROM {t}ingestion_drops") == [(0,)]
+    assert query(opts, "SELECT COUNT(*) FROM {t}health_alerts WHERE condition = '_recorded'") == [(1,)]
