@@ -129,25 +129,24 @@ def test_backfill_completion_is_bracketed_by_two_syncs(
 
 
 def _health(opts: Any, capsys: Any, *args: str) -> tuple[int, dict[str, Any]]:
-    code = main(
-        [
-            "health",
-            "--duckdb-path",
-            opts.duckdb_path,
-            "--pipelines-dir",
-            str(opts.pipelines_dir),
-            *args,
-            "--json",
-        ]
-    )
+    where = ["--destination", opts.destination, "--dataset-name", opts.dataset_name]
+    if opts.destination == "duckdb":
+        where += ["--duckdb-path", opts.duckdb_path]
+    code = main(["health", *where, "--pipelines-dir", str(opts.pipelines_dir), *args, "--json"])
     return code, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
 def test_health_new_alerts_only_on_what_is_new(
-    make_sim: Any, settings_for: Any, duckdb_opts: Any, capsys: pytest.CaptureFixture[str]
+    make_sim: Any,
+    settings_for: Any,
+    duckdb_opts: Any,
+    pg_opts: Any,
+    capsys: pytest.CaptureFixture[str],
+    warehouse: str,
 ) -> None:
     sim = make_sim(seed=3, connections=12)
-    opts = duckdb_opts()
+    opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
     cfg = settings_for(sim)
     run_sync(cfg, opts)
     run_sync(cfg, opts)  # idle
