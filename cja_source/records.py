@@ -35,6 +35,10 @@ class WarehouseSnapshot:
     pairs: dict[tuple[str, str], PairState] = field(default_factory=dict)
     backfills_first_seen: dict[str, datetime] = field(default_factory=dict)
     data_source_types_seen: dict[str, datetime] = field(default_factory=dict)  # locale -> last fetch
+    # stored status of every backfill not COMPLETED (most are): a backfill in backfills_first_seen
+    # and absent here is COMPLETED, which keeps this small for the ~500k backfills of a large org
+    backfills_status: dict[str, str] = field(default_factory=dict)
+    last_success_at: dict[str, datetime] = field(default_factory=dict)  # org -> started_at
 
     @property
     def empty(self) -> bool:

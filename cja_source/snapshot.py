@@ -67,11 +67,22 @@ def read_snapshot(pipeline: dlt.Pipeline) -> WarehouseSnapshot:
                 snap.pairs[(row[0], row[1])] = PairState(row[2], summary, info or None)
             stored_counts: dict[tuple[str, str], int] = {}
             if "backfills" in present:
-                for bid, cid, dsid, first_seen in rows_of(
-                    sql, f"SELECT id, connection_id, data_set_id, first_seen_at FROM {q('backfills')}"
+                statuses: dict[str, str] = {}  # one str object per status, not one per row
+                for bid, cid, dsid, first_seen, status in rows_of(
+                    sql, f"SELECT id, connection_id, data_set_id, first_seen_at, status FROM {q('backfills')}"
                 ):
                     snap.backfills_first_seen[bid] = first_seen
+                    if status != "COMPLETED":
+                        snap.backfills_status[bid] = statuses.setdefault(status, status)
                     stored_counts[(cid, dsid)] = stored_counts.get((cid, dsid), 0) + 1
+            if "sync_runs" in present:
+                for org, started in rows_of(
+                    sql,
+                    f"SELECT org_id, MAX(started_at) FROM {q('sync_runs')} "
+                    "WHERE status = 'succeeded' GROUP BY org_id",
+                ):
+                    if org and started:
+                        snap.last_success_at[org] = started
             if "data_source_types" in present and "last_seen_at" in table_columns(
                 pipeline, "data_source_types"
             ):

@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="print backfill/dataset/connection health from the views")
     common(health, json_help="print the whole report (every row) as one JSON object")
     health.add_argument(
-        "--fail-on", default="", help="comma list of failed,stuck,stale,validation: exit 3 if present"
+        "--fail-on", default="", help="comma list of failed,stuck,stale,validation,drop: exit 3 if present"
+    )
+    health.add_argument(
+        "--new",
+        action="store_true",
+        help="only conditions that did not hold at the previous successful sync (--fail-on alerts on those)",
     )
     shown = health.add_mutually_exclusive_group()
     shown.add_argument(

@@ -43,6 +43,8 @@ DATA_TABLES = (
     "connection_validation_errors",
     "configured_containers",
     "dataset_container_fields",
+    "connection_volume_history",
+    "backfill_status_changes",
     "connections_history",
 )
 

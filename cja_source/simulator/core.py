@@ -162,6 +162,9 @@ class Simulator:
     def modify_connection(self, cid: str, **fields: Any) -> None:
         self.org.modify_connection(cid, **fields)
 
+    def set_daily_events(self, cid: str, count: int | None) -> None:
+        self.org.set_daily_events(cid, count)
+
     def delete_connection(self, cid: str) -> None:
         self.org.delete_connection(cid)
 

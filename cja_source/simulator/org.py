@@ -105,6 +105,14 @@ class Org:
             self.conns[c.uuid] = c.replace(f=f)
             self._changed()
 
+    def set_daily_events(self, cid: str, count: int | None) -> None:
+        """A connection's numDailyEvents moves with ingestion, not with its configuration: its
+        modifiedDate stays."""
+        with self.lock:
+            c = self._need(cid)
+            self.conns[c.uuid] = c.replace(f={**c.f, "numDailyEvents": count})
+            self._changed()
+
     def delete_connection(self, cid: str) -> None:
         with self.lock:
             c = self._need(cid)

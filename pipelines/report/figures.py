@@ -13,6 +13,7 @@ from typing import Any
 from cja_source.settings import BACKFILL_STATUSES
 
 from ..text import cut, hours
+from .history import history_figures
 
 STATUSES = BACKFILL_STATUSES
 STATUS_COLORS = {
@@ -204,6 +205,7 @@ def figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             note="stale threshold",
         ),
         "chart-worst": _worst_figure(worst_connections(data)),
+        **history_figures(data),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import dlt
 
 from ..reading import fetch_dicts
+from .history import read_history_data
 
 CHANGES_LIMIT = 200
 
@@ -43,6 +44,7 @@ def read_report_data(pipeline: dlt.Pipeline) -> dict[str, Any]:
             ),
             "changes": _changes(rows, q) if "connection_changes" in existing_tables(sql) else [],
         }
+        data.update(read_history_data(rows, q))
     return data
 
 

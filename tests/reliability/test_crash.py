@@ -18,6 +18,7 @@ import pytest
 
 from cja_sync.sync import run_sync
 
+from ..conftest import query
 from ..truth_compare import assert_matches_truth
 from .helpers import rel_settings, rel_values, runs
 
@@ -45,6 +46,7 @@ def test_kill_9_then_next_run_is_exact(rsim, cli, tmp_path: Path, phase: str):
     cid = sim.connection_ids()[0]
     sim.delete_connection(cid)
     bid = next(b for b in sim.truth().backfills if sim.truth().backfills[b]["status"] != "COMPLETED")
+    sim_status_before = sim.truth().backfills[bid]["status"]
     sim.set_backfill_status(bid, "COMPLETED")
 
     marker = tmp_path / f"paused-in-{phase}"
@@ -69,6 +71,17 @@ def test_kill_9_then_next_run_is_exact(rsim, cli, tmp_path: Path, phase: str):
     statuses = runs(opts)
     assert [s for s, _ in statuses] == ["succeeded", "failed", "succeeded"], statuses
     assert "interrupted" in statuses[1][1]
+    # what the syncs observe over time is neither lost nor doubled by the replayed load
+    changes = query(
+        opts, f"SELECT from_status, to_status FROM {{t}}backfill_status_changes WHERE backfill_id = '{bid}'"
+    )
+    assert [c for c in changes if c[1] == "COMPLETED"] == [(sim_status_before, "COMPLETED")]
+    doubled = query(
+        opts,
+        "SELECT connection_id, observed_at FROM {t}connection_volume_history "
+        "GROUP BY 1, 2 HAVING COUNT(*) > 1",
+    )
+    assert doubled == []
     # and a run after that one is still exact and asks for no backfill list
     sim.reset_counters()
     run_sync(rel_settings(sim), opts)

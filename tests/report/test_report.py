@@ -32,6 +32,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 CHART_IDS = ["chart-backfills-over-time", "chart-open-backfill-ages", "chart-ingestion-ages", "chart-worst"]
+HISTORY_CHART_IDS = ["chart-volume-trend", "chart-completion-times"]
 
 
 def _settings(sim: Simulator) -> CJASourceConfiguration:
@@ -221,6 +222,9 @@ def test_report_renders_offline_in_chromium(
                 })""",
                 CHART_IDS,
             )
+            history_plotted = page.evaluate(
+                "ids => ids.map(id => !!(document.getElementById(id) || {})._fullLayout)", HISTORY_CHART_IDS
+            )
             tiles = page.evaluate(
                 """() => Object.fromEntries(Array.from(document.querySelectorAll('.tile')).map(
                     t => [t.dataset.field, Number(t.querySelector('.n').textContent)]))"""
@@ -233,6 +237,7 @@ def test_report_renders_offline_in_chromium(
             context.close()
     assert problems == []
     assert requests == [path.as_uri()], requests
+    assert history_plotted == [True] * len(HISTORY_CHART_IDS)  # the trend and completion times (issue 14)
     for chart in drawn:
         assert chart["plotted"] and chart["svg"] > 0, chart["id"]
         assert chart["bars"] > 0, chart["id"]
