@@ -13,7 +13,7 @@ import pytest
 from cja_sync.cli import main
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import fast_settings, query
 
 
 def _connections_with_events(sim: Any) -> list[str]:
@@ -34,12 +34,12 @@ def _drops(opts: Any) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
 def test_volume_cut_by_90_percent_is_the_only_drop(
-    make_sim: Any, settings_for: Any, duckdb_opts: Any, pg_opts: Any, warehouse: str
+    make_sim: Any, duckdb_opts: Any, pg_opts: Any, warehouse: str
 ) -> None:
     sim = make_sim(seed=5, connections=6)
     cids = _connections_with_events(sim)
     opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
-    cfg = settings_for(sim)
+    cfg = fast_settings(sim)
     for _ in range(4):
         run_sync(cfg, opts)
     assert _drops(opts) == []  # a steady org
@@ -94,15 +94,13 @@ def _check_report(opts: Any, dropped: list[str]) -> None:
     assert all(cid in drops_table for cid in dropped)
 
 
-def test_backfill_completion_is_bracketed_by_two_syncs(
-    make_sim: Any, settings_for: Any, duckdb_opts: Any
-) -> None:
+def test_backfill_completion_is_bracketed_by_two_syncs(make_sim: Any, duckdb_opts: Any) -> None:
     sim = make_sim(seed=5, connections=6)
     truth = sim.truth()
     running = sorted(b for b, v in truth.backfills.items() if v["status"] == "IN_PROGRESS")
     assert running
     opts = duckdb_opts()
-    cfg = settings_for(sim)
+    cfg = fast_settings(sim)
     run_sync(cfg, opts)
     # first seen open: from_status NULL; finished ones from before the first sync are not changes
     firsts = query(
@@ -139,7 +137,6 @@ def _health(opts: Any, capsys: Any, *args: str) -> tuple[int, dict[str, Any]]:
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
 def test_health_new_alerts_only_on_what_is_new(
     make_sim: Any,
-    settings_for: Any,
     duckdb_opts: Any,
     pg_opts: Any,
     capsys: pytest.CaptureFixture[str],
@@ -147,7 +144,7 @@ def test_health_new_alerts_only_on_what_is_new(
 ) -> None:
     sim = make_sim(seed=3, connections=12)
     opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
-    cfg = settings_for(sim)
+    cfg = fast_settings(sim)
     run_sync(cfg, opts)
     run_sync(cfg, opts)  # idle
     code, report = _health(opts, capsys, "--fail-on", "failed")
@@ -165,14 +162,14 @@ def test_health_new_alerts_only_on_what_is_new(
 
 
 def test_history_tables_exist_after_a_first_sync_with_nothing_to_record(
-    make_sim: Any, settings_for: Any, duckdb_opts: Any
+    make_sim: Any, duckdb_opts: Any
 ) -> None:
     sim = make_sim(seed=5, connections=2)
     for bid, b in sim.truth().backfills.items():
         if b["status"] in ("IN_PROGRESS", "IN_QUEUE"):
             sim.set_backfill_status(bid, "COMPLETED")
     opts = duckdb_opts()
-    run_sync(settings_for(sim), opts)
+    run_sync(fast_settings(sim), opts)
     # every backfill was finished before the first sync: no change to record, the table typed anyway
     assert (
         query(opts, "SELECT backfill_id, from_status, to_status, observed_at FROM {t}backfill_status_changes")

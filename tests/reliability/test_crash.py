@@ -18,7 +18,7 @@ import pytest
 
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import query
 from ..truth_compare import assert_matches_truth
 from .helpers import rel_settings, rel_values, runs
 
