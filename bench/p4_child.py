@@ -22,33 +22,21 @@ from typing import Any
 
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
-
-def parse_sim_line(line: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in line.split() if "=" in part)
+from cja_source.simulator.settings import SimAddress, settings_for  # noqa: E402
 
 
-def settings(sim: dict[str, str], inline: bool, concurrency: int) -> Any:
-    from cja_source.configuration import load_settings
-
-    return load_settings(
-        {
-            "base_url": sim["base_url"],
-            "token_url": sim["token_url"],
-            "page_size": 1000,
-            "requests_per_window": 1_000_000,  # the simulator enforces no limit in P4
-            "window_seconds": 1,
-            "max_concurrency": concurrency,
-            "backfills": "auto",
-            "credentials": {
-                "client_id": sim["client_id"],
-                "client_secret": sim["client_secret"],
-                "org_id": sim["org_id"],
-            },
-        }
+def settings(sim: SimAddress, inline: bool, concurrency: int) -> Any:
+    return settings_for(
+        sim,
+        page_size=1000,
+        requests_per_window=1_000_000,  # the simulator enforces no limit in P4
+        window_seconds=1,
+        max_concurrency=concurrency,
+        backfills="auto",
     )
 
 
-def run_sync_child(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
+def run_sync_child(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
     import dlt
 
     from cja_sync.sync import RunOptions, run_sync
@@ -88,7 +76,7 @@ def _jsonish(v: Any) -> Any:
     return orjson.dumps(v).decode() if isinstance(v, (dict, list)) else v
 
 
-def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
+def run_floor(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
     import duckdb
     import orjson
     import pyarrow as pa
@@ -100,18 +88,18 @@ def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int
     t0 = time.monotonic()
     s = requests.Session()
     tok = s.post(
-        sim["token_url"],
+        sim.token_url,
         data={
             "grant_type": "client_credentials",
-            "client_id": sim["client_id"],
-            "client_secret": sim["client_secret"],
+            "client_id": sim.client_id,
+            "client_secret": sim.client_secret,
             "scope": cfg.credentials.scopes,
         },
     ).json()["access_token"]
     headers = {
         "Authorization": f"Bearer {tok}",
-        "x-api-key": sim["client_id"],
-        "x-gw-ims-org-id": sim["org_id"],
+        "x-api-key": sim.client_id,
+        "x-gw-ims-org-id": sim.org_id,
     }
     params = listing_params(cfg, inline)[0]
     if not inline:  # the sync asks for granularBackfills in auto mode; a server without them ignores it
@@ -122,7 +110,7 @@ def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int
     while page < pages:
         a = time.monotonic()
         r = s.get(
-            sim["base_url"] + "/data/connections",
+            sim.base_url + "/data/connections",
             params={**params, "limit": 1000, "page": page},
             headers=headers,
         )
@@ -162,7 +150,7 @@ def run_floor(sim: dict[str, str], workdir: Path, inline: bool, concurrency: int
             pg, tp = 0, 1
             while pg < tp:
                 rr = s.get(
-                    f"{sim['base_url']}/data/connections/{cid}/datasets/{dsid}/backfills",
+                    f"{sim.base_url}/data/connections/{cid}/datasets/{dsid}/backfills",
                     params={"sortProperty": "createdDate", "sortDirection": "ASC", "limit": 1000, "page": pg},
                     headers=headers,
                 )
@@ -221,7 +209,7 @@ def main() -> int:
     ap.add_argument("--inline", default="on")
     ap.add_argument("--concurrency", type=int, default=8)
     a = ap.parse_args()
-    sim = parse_sim_line(a.sim_line)
+    sim = SimAddress.from_line(a.sim_line)
     wd = Path(a.workdir)
     wd.mkdir(parents=True, exist_ok=True)
     fn = run_sync_child if a.mode == "sync" else run_floor

@@ -90,7 +90,7 @@ def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
 
 
 def _logged(client: Any, log: list[tuple[float, float, str, Any]]) -> Any:
-    from run import endpoint_of
+    from harness import endpoint_of
 
     orig = client.session.send
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import dlt
+import pyarrow as pa
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
@@ -24,6 +26,14 @@ from .client import CJAClient, ClientConfig
 from .configuration import CJASourceConfiguration, load_settings
 from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
 from .listing import ListingPage, connection_pages, listing_params
+from .observations import (
+    CHANGES_HINTS,
+    CHANGES_TABLE,
+    VOLUME_HINTS,
+    VOLUME_TABLE,
+    status_changes,
+    volume_rows,
+)
 from .records import (
     WarehouseSnapshot,
     connection_row,
@@ -53,12 +63,12 @@ DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
 DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
 
 
-def _hints(*text_keys: str, **types: str) -> dict[str, dict[str, Any]]:
+def _hints(*text_keys: str, **types: str) -> TTableSchemaColumns:
     """Column hints. Hinted columns exist even while every value is null, which views and merges
     rely on; typed keys let a table with no row yet be created."""
     hints: dict[str, dict[str, Any]] = {name: {"data_type": "text", "nullable": False} for name in text_keys}
     hints.update({name: {"data_type": t, "nullable": True} for name, t in types.items()})
-    return hints
+    return cast(TTableSchemaColumns, hints)
 
 
 def make_client(cfg: CJASourceConfiguration) -> CJAClient:
@@ -84,7 +94,7 @@ def make_client(cfg: CJASourceConfiguration) -> CJAClient:
 
 @dlt.source(name="cja", section="cja", max_table_nesting=2, spec=CJASourceConfiguration)
 def cja_source(
-    config: CJASourceConfiguration = None,
+    config: CJASourceConfiguration = dlt.config.value,
     full: bool = False,
     allow_empty: bool = False,
     client: CJAClient | None = None,
@@ -118,12 +128,15 @@ def cja_source(
         # a filtered listing says nothing about the connections outside it: only connections
         # present in the load may get a new version or be closed
         history_versions.apply_hints(merge_key="connection_id")
+    backfill_batches = listing | backfills(ctx)
     return [
         listing,
         listing | connections(ctx),
         history_versions,
         listing | datasets(ctx),
-        listing | backfills(ctx),
+        backfill_batches,
+        backfill_batches | backfill_status_changes(ctx),
+        listing | connection_volume_history(ctx),
         listing | connection_validation_errors(ctx),
         listing | configured_containers(ctx),
         listing | dataset_container_fields(ctx),
@@ -206,6 +219,24 @@ def backfills(page: ListingPage, ctx: SyncContext) -> TDataItems:
     yield from ctx.materialize_once("backfills")
     for batch in page_backfill_batches(ctx, page):
         yield backfills_table(batch)
+
+
+@dlt.transformer(name=CHANGES_TABLE, **CHANGES_HINTS)
+def backfill_status_changes(batch: Any, ctx: SyncContext) -> TDataItems:
+    """One row per observed status change of a backfill, bracketed by the sync that saw it and the
+    previous successful sync (see cja_source/observations.py). Fed the backfill batches above."""
+    yield from ctx.materialize_once(CHANGES_TABLE)
+    if isinstance(batch, pa.Table | list) and len(batch):
+        rows = status_changes(batch, ctx.snapshot, ctx.org_id, ctx.now)
+        if len(rows):
+            yield rows
+
+
+@dlt.transformer(name=VOLUME_TABLE, **VOLUME_HINTS)
+def connection_volume_history(page: ListingPage, ctx: SyncContext) -> TDataItems:
+    """Each listed connection's numDailyEvents at this sync: the series Adobe does not keep."""
+    yield from ctx.materialize_once(VOLUME_TABLE)
+    yield volume_rows(page.items, ctx.org_id, ctx.now)
 
 
 @dlt.transformer(

@@ -36,7 +36,7 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
             plan = plan_pair(ctx.cfg.backfills, ctx.full, snapshot.pairs.get((cid, dsid)), summary, inline)
             if plan is Plan.INLINE:
                 batch.extend(
-                    backfill_rows(cid, dsid, inline, ctx.org_id, ctx.now, snapshot.backfills_first_seen)
+                    backfill_rows(cid, dsid, inline or (), ctx.org_id, ctx.now, snapshot.backfills_first_seen)
                 )
                 ctx.count("pairs_inline")
             elif plan is Plan.FETCH:
@@ -121,7 +121,7 @@ def relist_busy_connections(
         complete = isinstance(inline, list) and (summary is None or len(inline) == summary[0])
         if complete and dsid in per_connection.get(cid, ()):
             rows.extend(
-                backfill_rows(cid, dsid, inline, ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
+                backfill_rows(cid, dsid, inline or (), ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
             )
             covered.add((cid, dsid))
     if not lists_seen:  # this org does not return inline lists: stop asking for them

@@ -9,7 +9,7 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
 import requests
@@ -31,6 +31,7 @@ from .throttle import RollingWindowThrottle
 from .validate import NUL_ESCAPE, storable
 
 logger = logging.getLogger("cja_source")
+_T = TypeVar("_T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -124,8 +125,8 @@ class CJAClient:
             backoff = min(self.config.max_backoff, self.config.backoff_base * 2 ** (state.attempt_number - 1))
             backoff *= 0.5 + random.random()  # jitter: threads that failed together do not retry together
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
-                return max(exc.retry_after, backoff * 0.5)
-            return backoff
+                return float(max(exc.retry_after, backoff * 0.5))
+            return float(backoff)
 
         return Retrying(
             stop=stop_after_attempt(self.config.max_attempts),
@@ -134,9 +135,10 @@ class CJAClient:
             reraise=True,
         )
 
-    def _with_retries(self, attempt: Callable[[], Any]) -> Any:
+    def _with_retries(self, attempt: Callable[[], _T]) -> _T:
         try:
-            return self._retrying()(attempt)
+            result: _T = self._retrying()(attempt)
+            return result
         except _Retryable as exc:
             raise exc.final from None
 
@@ -148,7 +150,8 @@ class CJAClient:
                 response = self.session.post(
                     url,
                     data=data,
-                    headers={"x-api-key": None, "x-gw-ims-org-id": None},
+                    # None drops the session's API headers from this request (requests' documented way)
+                    headers=cast(dict[str, str], {"x-api-key": None, "x-gw-ims-org-id": None}),
                     timeout=(settings.CONNECT_TIMEOUT_SECONDS, self.config.timeout),
                 )
             except requests.Timeout:
@@ -218,7 +221,8 @@ class CJAClient:
                 return body
             if status == 401 and not renewed:
                 renewed = True
-                self.auth.invalidate(prepared.headers.get("Authorization"))
+                sent = prepared.headers.get("Authorization")
+                self.auth.invalidate(sent.decode() if isinstance(sent, bytes) else sent)
                 raise _Retryable(_error_for(response, path), retry_after=0.0)
             if status == 429:
                 retry_after = _retry_after(response)

@@ -31,6 +31,12 @@ class CJACredentials(CredentialsConfiguration):
 class HealthConfiguration(BaseConfiguration):
     stuck_after_hours: float = 168.0
     stale_after_hours: float = 48.0
+    # ingestion_drops: latest numDailyEvents this many percent below the baseline median
+    volume_drop_pct: float = 50.0
+    volume_baseline_days: float = 7.0
+    volume_min_points: int = 3
+    # connection_volume_history, backfill_status_changes and health_alerts keep this many days
+    history_days: float = 400.0
 
 
 @configspec
@@ -95,6 +101,16 @@ class CJASourceConfiguration(BaseConfiguration):
             self.health.stuck_after_hours <= 0 or self.health.stale_after_hours <= 0
         ):
             out.append("sources.cja.health thresholds must be positive")
+        if self.health is not None and not (
+            0 < self.health.volume_drop_pct <= 100
+            and self.health.volume_baseline_days > 0
+            and self.health.volume_min_points >= 1
+            and self.health.history_days > 0
+        ):
+            out.append(
+                "sources.cja.health: volume_drop_pct must be in (0, 100], volume_baseline_days, "
+                "volume_min_points and history_days positive"
+            )
         return out
 
 

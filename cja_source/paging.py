@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
-
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from requests import Request, Response
+from typing import Any, TypeGuard
 
 from .errors import PagingError
 
@@ -14,31 +11,23 @@ from .errors import PagingError
 EXTRA_PAGES_ALLOWED = 3
 
 
-class CJAPagePaginator(BasePaginator):
+class CJAPagePaginator:
     """Page-number paginator for both shapes the API is documented with.
 
     The guide's shape says `firstPage`/`lastPage`, the OpenAPI (Spring) shape `first`/`last`; both
     carry `number` and `totalPages`. Paging stops on whichever says "last", on `number + 1 >=
     totalPages`, on an empty page, or past the largest total seen plus a small allowance, so a
-    service that never says "last" cannot keep us looping. Usable with dlt's RESTClient too.
+    service that never says "last" cannot keep us looping. The client drives it: `params` for
+    the next request, `take` for each answer, `has_next_page` to go on.
     """
 
     def __init__(self, limit: int, page: int = 0) -> None:
-        super().__init__()
         self.limit = limit
         self.page = page
         self.skip = 0  # items to drop from the next page after a halving realigned the offset
         self.max_total_pages = 0
         self.pages_read = 0
-
-    def init_request(self, request: Request) -> None:
-        request.params = {**(request.params or {}), "limit": self.limit, "page": self.page}
-
-    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
-        self.advance(response.json())
-
-    def update_request(self, request: Request) -> None:
-        request.params = {**(request.params or {}), "limit": self.limit, "page": self.page}
+        self.has_next_page = True
 
     @property
     def params(self) -> dict[str, int]:
@@ -90,7 +79,7 @@ class CJAPagePaginator(BasePaginator):
             or (self.max_total_pages and number + 1 >= self.max_total_pages + EXTRA_PAGES_ALLOWED)
             or (total_pages is None and last is None and count < self.limit)
         ):
-            self._has_next_page = False
+            self.has_next_page = False
         self.page = number + 1
 
 
@@ -143,5 +132,5 @@ class PagingGuard:
             )
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -35,6 +35,10 @@ class WarehouseSnapshot:
     pairs: dict[tuple[str, str], PairState] = field(default_factory=dict)
     backfills_first_seen: dict[str, datetime] = field(default_factory=dict)
     data_source_types_seen: dict[str, datetime] = field(default_factory=dict)  # locale -> last fetch
+    # stored status of every backfill not COMPLETED (most are): a backfill in backfills_first_seen
+    # and absent here is COMPLETED, which keeps this small for the ~500k backfills of a large org
+    backfills_status: dict[str, str] = field(default_factory=dict)
+    last_success_at: dict[str, datetime] = field(default_factory=dict)  # org -> started_at
 
     @property
     def empty(self) -> bool:
@@ -50,12 +54,18 @@ def same_instant(stored: Any, listed: Any) -> bool:
     """A stored timestamp (datetime from the warehouse) and the API's ISO string, compared as instants."""
     if stored is None or listed is None:
         return False
+    a, b = _instant(stored), _instant(listed)
+    return a is not None and b is not None and abs((a - b).total_seconds()) < 0.001
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
     try:
-        a = stored if isinstance(stored, datetime) else pendulum.parse(str(stored))
-        b = listed if isinstance(listed, datetime) else pendulum.parse(str(listed))
+        parsed = pendulum.parse(str(value))
     except (ValueError, TypeError):
-        return False
-    return abs((a - b).total_seconds()) < 0.001
+        return None
+    return parsed if isinstance(parsed, datetime) else None  # a date or a time alone is no instant
 
 
 def summary_key(summary: Any) -> SummaryKey | None:

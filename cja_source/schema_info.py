@@ -39,5 +39,5 @@ def page_schema_infos(ctx: SyncContext, page: ListingPage) -> dict[tuple[str, st
             body = future.result()
             for d in (body or {}).get("dataSets") or ():
                 if isinstance(d, dict) and d.get("schemaInfo") is not None:
-                    out[(cid, d.get("dataSetId"))] = d["schemaInfo"]
+                    out[(cid, str(d.get("dataSetId")))] = d["schemaInfo"]
     return out

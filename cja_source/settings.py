@@ -1,7 +1,7 @@
 """Constants and endpoint descriptions of the CJA Connections API, as data.
 
-Sources: Adobe's OpenAPI file (cja-apis_swagger.json), the Connections guide and the FAQ;
-see shared/reference/cja-api-facts.md for the digest.
+Sources: Adobe's OpenAPI file (its Connections subset is
+tests/simulator/reference/cja-apis_connections_subset.openapi.json), the Connections guide and the FAQ.
 """
 
 from __future__ import annotations
@@ -100,16 +100,4 @@ GATEWAY_HINTS: dict[str, str] = {
         "check sources.cja.credentials.org_id (…@AdobeOrg) and that the Developer Console project "
         "has the Adobe Experience Platform API and a CJA product profile"
     ),
-}
-
-# Warehouse tables and their natural keys (the contract).
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "connections": ("id",),
-    "datasets": ("connection_id", "data_set_id"),
-    "backfills": ("id",),
-    "data_source_types": ("id",),
-    "connection_validation_errors": ("connection_id", "error_key"),
-    "configured_containers": ("connection_id", "container"),
-    "dataset_container_fields": ("connection_id", "data_set_id", "container"),
-    "sync_runs": ("run_id",),
 }

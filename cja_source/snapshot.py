@@ -4,6 +4,7 @@ since then. Read through the running dlt pipeline, so it works in any pipeline t
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import dlt
@@ -43,20 +44,22 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
             where, args = ("WHERE org_id = %s", [org_id]) if org_id is not None else ("", [])
             if not {"connections", "datasets"} <= present:
                 return snap
-            for cid, first_seen, modified in sql.execute_sql(
-                f"SELECT id, first_seen_at, modified_date FROM {q('connections')} {where}", *args
+            for cid, first_seen, modified in rows_of(
+                sql, f"SELECT id, first_seen_at, modified_date FROM {q('connections')} {where}", *args
             ):
                 snap.connections_first_seen[cid] = first_seen
                 snap.connections_modified[cid] = modified
             info_cols = [c for c in SCHEMA_INFO_COLUMNS if c in table_columns(pipeline, "datasets")]
             extra = "".join(f", {c}" for c in info_cols)
-            for row in sql.execute_sql(
+            for row in rows_of(
+                sql,
                 "SELECT connection_id, data_set_id, first_seen_at, backfill_summary__total, "
                 "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed"
                 f"{extra} FROM {q('datasets')} {where}",
                 *args,
             ):
-                summary = None if row[3] is None else tuple(int(v or 0) for v in row[3:7])
+                total, failed, in_progress, completed = (int(v or 0) for v in row[3:7])
+                summary = None if row[3] is None else (total, failed, in_progress, completed)
                 info: dict[str, Any] = {}
                 for col, value in zip(info_cols, row[7:], strict=True):
                     if value is not None:
@@ -68,17 +71,30 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
                 snap.pairs[(row[0], row[1])] = PairState(row[2], summary, info or None)
             stored_counts: dict[tuple[str, str], int] = {}
             if "backfills" in present:
-                for bid, cid, dsid, first_seen in sql.execute_sql(
-                    f"SELECT id, connection_id, data_set_id, first_seen_at FROM {q('backfills')} {where}",
+                statuses: dict[str, str] = {}  # one str object per status, not one per row
+                for bid, cid, dsid, first_seen, status in rows_of(
+                    sql,
+                    "SELECT id, connection_id, data_set_id, first_seen_at, status "
+                    f"FROM {q('backfills')} {where}",
                     *args,
                 ):
                     snap.backfills_first_seen[bid] = first_seen
+                    if status != "COMPLETED":
+                        snap.backfills_status[bid] = statuses.setdefault(status, status)
                     stored_counts[(cid, dsid)] = stored_counts.get((cid, dsid), 0) + 1
+            if "sync_runs" in present:
+                for org, started in rows_of(
+                    sql,
+                    f"SELECT org_id, MAX(started_at) FROM {q('sync_runs')} "
+                    "WHERE status = 'succeeded' GROUP BY org_id",
+                ):
+                    if org and started:
+                        snap.last_success_at[org] = started
             if "data_source_types" in present and "last_seen_at" in table_columns(
                 pipeline, "data_source_types"
             ):
-                for locale, seen in sql.execute_sql(
-                    f"SELECT locale, MIN(last_seen_at) FROM {q('data_source_types')} GROUP BY locale"
+                for locale, seen in rows_of(
+                    sql, f"SELECT locale, MIN(last_seen_at) FROM {q('data_source_types')} GROUP BY locale"
                 ):
                     if locale and seen:
                         snap.data_source_types_seen[locale] = seen
@@ -93,9 +109,14 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
     return snap
 
 
+def rows_of(sql: Any, statement: str, *args: Any) -> Sequence[Sequence[Any]]:
+    """The rows of a query (dlt's execute_sql answers None for a statement without a result)."""
+    return sql.execute_sql(statement, *args) or ()
+
+
 def existing_tables(sql: Any) -> set[str]:
     """Tables that exist in the destination (dlt's schema also knows tables that never got a row)."""
-    rows = sql.execute_sql(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", sql.dataset_name
+    rows = rows_of(
+        sql, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", sql.dataset_name
     )
     return {r[0] for r in rows or ()}

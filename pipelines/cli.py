@@ -9,13 +9,14 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, options_from_args
 from .summary import print_summary
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code is already 2; keep it one line
+    def error(self, message: str) -> NoReturn:  # argparse's own exit code is already 2; keep it one line
         self.exit(EXIT_USAGE, f"cja-sync: {message}\n")
 
 
@@ -77,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="print backfill/dataset/connection health from the views")
     common(health, json_help="print the whole report (every row) as one JSON object")
     health.add_argument(
-        "--fail-on", default="", help="comma list of failed,stuck,stale,validation: exit 3 if present"
+        "--fail-on", default="", help="comma list of failed,stuck,stale,validation,drop: exit 3 if present"
+    )
+    health.add_argument(
+        "--new",
+        action="store_true",
+        help="only conditions that did not hold at the previous successful sync (--fail-on alerts on those)",
     )
     health.add_argument(
         "--org", default=None, metavar="ORG", help="one org of a fleet: its IMS org id or configured name"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from cja_source.configuration import load_settings
 from cja_source.simulator import SimConfig, Simulator
+from cja_source.simulator.settings import settings_for
 
 from .options import EXIT_OK, options_from_args
 from .summary import print_summary
@@ -15,17 +15,7 @@ from .sync import run_sync
 def run_demo(args: argparse.Namespace) -> int:
     sim_cfg = SimConfig(seed=args.seed, connections=args.connections)
     with Simulator(sim_cfg) as sim:
-        cfg = load_settings(
-            {
-                "base_url": sim.base_url,
-                "token_url": sim.token_url,
-                "credentials": {
-                    "client_id": sim_cfg.client_id,
-                    "client_secret": sim_cfg.client_secret,
-                    "org_id": sim_cfg.org_id,
-                },
-            }
-        )
+        cfg = settings_for(sim)
         summary = run_sync(cfg, options_from_args(args))
     print_summary(summary, args.json)
     if not args.json:

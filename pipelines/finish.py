@@ -15,6 +15,7 @@ from cja_source.configuration import CJASourceConfiguration, load_settings
 from cja_source.errors import CJAError
 from cja_source.snapshot import existing_tables
 
+from .alerts import prune_history, record_alerts
 from .pipeline_factory import loader_format
 from .run_log import log_run, runs_pipeline
 from .upkeep import after_success, repair_history
@@ -65,6 +66,9 @@ def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: 
     they follow its `sync_runs` row), then statistics and pruning. Returns the view names."""
     log_run(pipeline, succeeded_row, loader_format(pipeline))
     views = create_views(pipeline, cfg.health)
+    # after the views: the run's alert conditions are read from them
+    record_alerts(pipeline, succeeded_row)
+    prune_history(pipeline, cfg.health, succeeded_row["started_at"])
     after_success(pipeline, runs_pipeline(pipeline))
     return views
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import dlt
 
+from .alerts import new_conditions
 from .errors import NoSuccessfulSync
 from .options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE
 from .reading import fetch_dicts, open_for_reading
 from .text import cut, json_default, pad, ts, visible, width
 
-CONDITIONS = ("failed", "stuck", "stale", "validation")
+CONDITIONS = ("failed", "stuck", "stale", "validation", "drop")
 ROW_COLUMNS = (
     "connection_id",
     "connection_name",
@@ -54,22 +55,31 @@ def run_health(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         print("cja-sync: --limit must be at least 1 (or use --all)", file=sys.stderr)
         return EXIT_USAGE
-    report = read_report(open_for_reading(args, pipeline_name="cja"))
-    if getattr(args, "org", None):
-        report = only_org(report, org_id_of(args.org))
+    pipeline = open_for_reading(args, pipeline_name="cja")
+    report = read_report(pipeline)
+    org_id = org_id_of(args.org) if getattr(args, "org", None) else None
+    if org_id is not None:
+        report = only_org(report, org_id)
         if not report["orgs"]:
             print(f"cja-sync: no successful sync of org {visible(args.org)} in this dataset", file=sys.stderr)
             return EXIT_FAILED
-    met = [c for c in fail_on if report["conditions"][c]]
+    only_new = bool(getattr(args, "new", False))
+    if only_new:
+        report["new"] = new_conditions(pipeline, org_id)
+    holding = report["new"] if only_new else report["conditions"]
+    met = [c for c in fail_on if holding[c]]
     if args.json:
         print(
             json.dumps({**report, "fail_on": fail_on, "failing": met}, default=json_default, sort_keys=True)
         )
     else:
         limit = None if args.all else (args.limit or DEFAULT_LIMIT)
-        print_report(report, limit=limit, more="--limit N or --all")
+        if only_new:
+            print_new(report["new"], limit)
+        else:
+            print_report(report, limit=limit, more="--limit N or --all")
         if met:
-            print(f"health conditions met: {', '.join(met)}")
+            print(f"health conditions met{' (new)' if only_new else ''}: {', '.join(met)}")
     return EXIT_HEALTH if met else EXIT_OK
 
 
@@ -98,12 +108,14 @@ def read_report(pipeline: dlt.Pipeline) -> dict[str, Any]:
             "SELECT org_id, connection_id, connection_name, validation_errors "
             f"FROM {q('connection_health')} WHERE validation_errors > 0 ORDER BY connection_name"
         )
+        drops = rows(f"SELECT * FROM {q('ingestion_drops')} ORDER BY drop_pct DESC, connection_id")
     problems.sort(key=_worst_first)
     return {
         "orgs": orgs,
         "datasets": problems,
         "validation": validation,
-        "conditions": _conditions(orgs),
+        "drops": drops,
+        "conditions": _conditions(orgs, drops),
     }
 
 
@@ -120,21 +132,39 @@ def org_id_of(org: str) -> str:
 def only_org(report: dict[str, Any], org_id: str) -> dict[str, Any]:
     """The report of one org of a fleet: its summary row, its datasets, its conditions."""
     orgs = [o for o in report["orgs"] if o["org_id"] == org_id]
+    drops = [d for d in report["drops"] if d["org_id"] == org_id]
     return {
         "orgs": orgs,
         "datasets": [r for r in report["datasets"] if r["org_id"] == org_id],
         "validation": [r for r in report["validation"] if r["org_id"] == org_id],
-        "conditions": _conditions(orgs),
+        "drops": drops,
+        "conditions": _conditions(orgs, drops),
     }
 
 
-def _conditions(orgs: list[dict[str, Any]]) -> dict[str, bool]:
+def _conditions(orgs: list[dict[str, Any]], drops: list[dict[str, Any]]) -> dict[str, bool]:
     return {
         "failed": any(o["datasets_failed"] for o in orgs),
         "stuck": any(o["backfills_stuck"] for o in orgs),
         "stale": any(o["datasets_stale"] for o in orgs),
         "validation": any(o["validation_errors"] for o in orgs),
+        "drop": bool(drops),
     }
+
+
+def print_new(new: dict[str, list[str]], limit: int | None) -> None:
+    """What holds now and did not at the previous successful sync (subjects: connection/dataset,
+    connection/error key, or connection for a volume drop)."""
+    if not any(new.values()):
+        print("nothing new since the previous successful sync")
+        return
+    print("new since the previous successful sync:")
+    for condition, subjects in new.items():
+        shown = subjects if limit is None else subjects[:limit]
+        for subject in shown:
+            print(f"  {condition:<10} {cut(subject, 120)}")
+        if len(shown) < len(subjects):
+            print(f"  {condition:<10} ... {len(subjects) - len(shown)} more")
 
 
 def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -159,6 +189,14 @@ def print_report(report: dict[str, Any], limit: int | None = None, more: str = "
         print(LEGEND)
         if len(shown) < len(rows):
             print(f"{len(shown)} of {len(rows)} datasets shown, worst first; for more: {more}")
+    drops = report.get("drops") or []
+    if drops:
+        print(f"connections whose daily events dropped ({len(drops)}):")
+        for d in drops if limit is None else drops[:limit]:
+            print(
+                f"  {_named(d['connection_name'], d['connection_id'])}: {d['latest_num_daily_events']} "
+                f"vs median {d['baseline_median']:g} (-{d['drop_pct']:g} %)"
+            )
     validation = report["validation"]
     if validation:
         listed = validation if limit is None else validation[:limit]

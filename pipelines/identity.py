@@ -44,7 +44,10 @@ def _server_location(destination: str, dataset: str) -> str:
 
     try:
         dest = Destination.from_reference(destination)
-        config = dest.configuration(dest.spec()._bind_dataset_name(dataset_name=dataset), accept_partial=True)
+        if dest is None:
+            return ""
+        spec: Any = dest.spec()  # _bind_dataset_name: how dlt itself gives a spec its dataset
+        config = dest.configuration(spec._bind_dataset_name(dataset_name=dataset), accept_partial=True)
     except Exception:  # noqa: BLE001 - identity must not mask the configuration error dlt reports
         return ""
     creds = getattr(config, "credentials", None)

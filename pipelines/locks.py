@@ -24,6 +24,7 @@ from typing import Any
 import dlt
 
 from cja_source.errors import CJAError, ConcurrentRunError
+from cja_source.snapshot import rows_of
 
 from .identity import Target
 from .text import cut
@@ -90,10 +91,10 @@ def _advisory_lock(pipeline: dlt.Pipeline, target: Target, wait: float | None) -
     # a session-level advisory lock lives as long as this connection: a killed writer's lock goes
     # with its connection, so a crash never leaves the warehouse locked
     with pipeline.sql_client() as sql:
-        (database,) = sql.execute_sql("SELECT current_database()")[0]
+        (database,) = rows_of(sql, "SELECT current_database()")[0]
         digest = hashlib.sha256(f"cja-sync\x1f{database}\x1f{target.dataset}".encode()).digest()
         key = int.from_bytes(digest[:8], "big", signed=True)
-        _retry(lambda: bool(sql.execute_sql("SELECT pg_try_advisory_lock(%s)", key)[0][0]), target, wait)
+        _retry(lambda: bool(rows_of(sql, "SELECT pg_try_advisory_lock(%s)", key)[0][0]), target, wait)
         try:
             yield
         finally:

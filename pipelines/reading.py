@@ -11,14 +11,14 @@ import sqlglot
 
 from cja_source.configuration import HealthConfiguration
 from cja_source.errors import ConfigurationError
+from cja_source.snapshot import existing_tables
 
 from .errors import NoSuccessfulSync, WarehouseBusy, WarehouseUnavailable, innermost, missing_driver, one_line
 from .locks import lock_conflict_error, waited_in_vain
 from .options import options_from_args
 from .pipeline_factory import make_pipeline
 from .text import cut
-from .views import create_views, stored_thresholds, views_exist
-from .warehouse import existing_tables
+from .views import create_views, stored_thresholds, thresholds, views_exist
 
 
 def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dlt.Pipeline:
@@ -57,7 +57,7 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
     if not synced:
         raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
     health = health_settings()
-    wanted = (float(health.stuck_after_hours), float(health.stale_after_hours))
+    wanted = thresholds(health)
     if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
         create_views(make_pipeline(opts), health)  # the one write a reader may need
     return pipeline

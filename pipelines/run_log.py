@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import dlt
+from dlt.common.destination import TLoaderFileFormat
+from dlt.common.schema.typing import TTableSchemaColumns
 
 from cja_source.snapshot import existing_tables
 
 logger = logging.getLogger("cja_sync")
 
-RUN_COLUMNS = {
+RUN_COLUMNS: TTableSchemaColumns = {
     "run_id": {"data_type": "text", "nullable": False},
     "started_at": {"data_type": "timestamp", "nullable": True},
     "finished_at": {"data_type": "timestamp", "nullable": True},
@@ -92,7 +94,7 @@ def record_failure_directly(pipeline: dlt.Pipeline, summary: dict[str, Any]) -> 
         logger.warning("could not record the failed run in sync_runs")
 
 
-def log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> None:
+def log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: TLoaderFileFormat | None) -> None:
     """Record the run through a pipeline of its own: the data pipeline may hold a failed run's
     package, which must never be loaded as a side effect of logging the failure."""
     runs = runs_pipeline(pipeline)
@@ -102,6 +104,6 @@ def log_run(pipeline: dlt.Pipeline, row: dict[str, Any], fmt: str | None) -> Non
         write_disposition="merge",
         primary_key="run_id",
         columns=RUN_COLUMNS,
-        loader_file_format=fmt,
         schema=dlt.Schema("cja_runs"),
+        loader_file_format=cast(TLoaderFileFormat, fmt),  # None: the destination's default
     )

@@ -44,6 +44,8 @@ DATA_TABLES = (
     "connection_validation_errors",
     "configured_containers",
     "dataset_container_fields",
+    "connection_volume_history",
+    "backfill_status_changes",
     "connections_history",
 )
 
@@ -126,7 +128,8 @@ def _run_locked(
         if progress:
             progress.stop()
         pipeline.normalize()
-        rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
+        normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+        rows = dict(normalized.row_counts) if normalized else {}
         with turn:
             pipeline.load(raise_on_failed_jobs=True)
             summary.update(settle(pipeline, cfg, started))

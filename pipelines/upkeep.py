@@ -9,8 +9,7 @@ import dlt
 
 from cja_source.history import TABLE as HISTORY
 from cja_source.history import VALID_FROM, VALID_TO, VERSION_COLUMN
-
-from .warehouse import existing_tables
+from cja_source.snapshot import existing_tables
 
 logger = logging.getLogger("cja_sync")
 

@@ -29,7 +29,9 @@ VIEWS = (
 # Not health views: connection_changes reads connections_history (cja_source/history.py). Created and
 # checked with the health views, but kept out of VIEWS, which lists the views of one sync's health.
 CHANGE_VIEWS = ("connection_changes",)
-ALL_VIEWS = VIEWS + CHANGE_VIEWS
+# What the syncs observed over time (cja_source/observations.py): volume drops, backfill durations.
+HISTORY_VIEWS = ("ingestion_drops", "backfill_durations")
+ALL_VIEWS = VIEWS + CHANGE_VIEWS + HISTORY_VIEWS
 # What the views read. A table or column dlt has not created yet (no validation error ever seen, a
 # field the API never returned) is replaced by typed NULLs, so the views exist from the first sync.
 NEEDED: dict[str, dict[str, str]] = {
@@ -64,6 +66,18 @@ NEEDED: dict[str, dict[str, str]] = {
     },
     "connection_validation_errors": {"connection_id": "TEXT", "org_id": "TEXT", "error_code": "TEXT"},
     "sync_runs": {"org_id": "TEXT", "status": "TEXT", "finished_at": "TIMESTAMPTZ"},
+    "connection_volume_history": {
+        "org_id": "TEXT",
+        "connection_id": "TEXT",
+        "observed_at": "TIMESTAMPTZ",
+        "num_daily_events": "BIGINT",
+    },
+    "backfill_status_changes": {
+        "backfill_id": "TEXT",
+        "to_status": "TEXT",
+        "observed_at": "TIMESTAMPTZ",
+        "previous_observed_at": "TIMESTAMPTZ",
+    },
     # connection_changes (cja_source/history.py)
     "connections_history": {
         "org_id": "TEXT",
@@ -105,21 +119,27 @@ def create_views(pipeline: dlt.Pipeline, health: HealthConfiguration) -> list[st
         dialect = _dialect(sql)
         columns = _existing_columns(sql)
         q = sql.make_qualified_table_name
-        statements = [_translate(sql_text(SETTINGS_TABLE), dialect, q, columns)]
-        statements.append(f"DELETE FROM {q(SETTINGS_TABLE)}")
         drops = [f"DROP VIEW IF EXISTS {q(v)}" for v in reversed(ALL_VIEWS)]
+        # recreated rather than emptied: a warehouse from an earlier version lacks the newer columns
+        settings = [
+            f"DROP TABLE IF EXISTS {q(SETTINGS_TABLE)}",
+            _translate(sql_text(SETTINGS_TABLE), dialect, q, columns),
+        ]
         creates = [f"CREATE VIEW {q(v)} AS {_translate(sql_text(v), dialect, q, columns)}" for v in ALL_VIEWS]
         with sql.begin_transaction():
-            for statement in statements:
+            for statement in drops + settings:
                 sql.execute_sql(statement)
             sql.execute_sql(
-                f"INSERT INTO {q(SETTINGS_TABLE)} (stuck_after_hours, stale_after_hours, updated_at) "
-                "VALUES (%s, %s, %s)",
+                f"INSERT INTO {q(SETTINGS_TABLE)} (stuck_after_hours, stale_after_hours, volume_drop_pct, "
+                "volume_baseline_days, volume_min_points, updated_at) VALUES (%s, %s, %s, %s, %s, %s)",
                 float(health.stuck_after_hours),
                 float(health.stale_after_hours),
+                float(health.volume_drop_pct),
+                float(health.volume_baseline_days),
+                int(health.volume_min_points),
                 datetime.now(UTC),
             )
-            for statement in drops + creates:
+            for statement in creates:
                 sql.execute_sql(statement)
     return list(VIEWS)
 
@@ -135,16 +155,27 @@ def views_exist(pipeline: dlt.Pipeline) -> bool:
     return True
 
 
-def stored_thresholds(pipeline: dlt.Pipeline) -> tuple[float, float] | None:
+def thresholds(health: HealthConfiguration) -> tuple[float, ...]:
+    """The settings the views read, in health_settings' column order."""
+    return (
+        float(health.stuck_after_hours),
+        float(health.stale_after_hours),
+        float(health.volume_drop_pct),
+        float(health.volume_baseline_days),
+        float(health.volume_min_points),
+    )
+
+
+def stored_thresholds(pipeline: dlt.Pipeline) -> tuple[float, ...] | None:
     try:
         with pipeline.sql_client() as sql:
             rows = sql.execute_sql(
-                "SELECT stuck_after_hours, stale_after_hours FROM "
-                f"{sql.make_qualified_table_name(SETTINGS_TABLE)}"
+                "SELECT stuck_after_hours, stale_after_hours, volume_drop_pct, volume_baseline_days, "
+                f"volume_min_points FROM {sql.make_qualified_table_name(SETTINGS_TABLE)}"
             )
-    except Exception:  # noqa: BLE001 - absent table
+    except Exception:  # noqa: BLE001 - absent table, or one from before the volume settings
         return None
-    return (float(rows[0][0]), float(rows[0][1])) if rows and len(rows) == 1 else None
+    return tuple(float(v) for v in rows[0]) if rows and len(rows) == 1 else None
 
 
 def _dialect(sql: Any) -> str:
@@ -169,7 +200,7 @@ def _translate(text: str, dialect: str, qualify: Any, columns: dict[str, set[str
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     ours = {SETTINGS_TABLE, *ALL_VIEWS}
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expression) -> exp.Expr:
         if not isinstance(node, exp.Table) or node.db or node.name in ctes:
             return node
         name = node.name

@@ -1,5 +1,5 @@
-"""Shared fixtures: a simulator per test, settings pointing at it, warehouses under tmp_path,
-and the real Postgres server."""
+"""Fixtures: a simulator per test, warehouses under tmp_path, the real Postgres server, and
+os.environ restored after every test. Plain helpers live in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -13,12 +13,17 @@ import pytest
 
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
-PG_URL = os.environ.get("CJA_TEST_POSTGRES", "postgresql://postgres:postgres@127.0.0.1:5432/test")
-DEFAULT_CREDS = {
-    "client_id": "cja-demo",
-    "client_secret": "cja-demo-secret",
-    "org_id": "DEMO0000000000000000000@AdobeOrg",
-}
+from .helpers import PG_URL  # noqa: E402 - the log level is set before anything imports dlt
+
+
+@pytest.fixture(autouse=True)
+def restore_environ() -> Iterator[None]:
+    """Whatever a test puts in os.environ (dlt reads its settings from there) ends with the test."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture
@@ -38,28 +43,6 @@ def make_sim() -> Iterator[Callable[..., Any]]:
     yield make
     for sim in started:
         sim.stop()
-
-
-@pytest.fixture
-def settings_for() -> Callable[..., Any]:
-    from cja_source.configuration import load_settings
-
-    def make(sim: Any, creds: dict[str, str] | None = None, **kw: Any) -> Any:
-        explicit = {
-            "base_url": sim.base_url,
-            "token_url": sim.token_url,
-            "page_size": 25,
-            "backoff_base": 0.02,
-            "max_attempts": 6,
-            # the simulator runs without a rate limit unless a test turns it on
-            "requests_per_window": 10_000,
-            "window_seconds": 1.0,
-            "credentials": {**DEFAULT_CREDS, **(creds or {})},
-            **kw,
-        }
-        return load_settings(explicit)
-
-    return make
 
 
 @pytest.fixture
@@ -85,7 +68,7 @@ def _postgres_reachable() -> bool:
 
 
 @pytest.fixture
-def pg_opts(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+def pg_opts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
     """RunOptions for a fresh schema in the real Postgres; in CI a missing server is a failure."""
     import psycopg2
 
@@ -95,7 +78,7 @@ def pg_opts(tmp_path: Path) -> Iterator[Callable[..., Any]]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is not reachable at {PG_URL} (CI=true: Postgres tests must run)")
         pytest.skip("PostgreSQL is not reachable")
-    os.environ["DESTINATION__POSTGRES__CREDENTIALS"] = PG_URL
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", PG_URL)
     schemas: list[str] = []
 
     def make(**kw: Any) -> Any:
@@ -112,31 +95,3 @@ def pg_opts(tmp_path: Path) -> Iterator[Callable[..., Any]]:
             for suffix in ("", "_staging"):
                 cur.execute(f'DROP SCHEMA IF EXISTS "{name}{suffix}" CASCADE')
     conn.close()
-
-
-def query(opts: Any, sql: str) -> list[tuple[Any, ...]]:
-    """Run SQL against the warehouse of `opts`; `{t}` in the text becomes the qualified table prefix."""
-    if opts.destination == "duckdb":
-        import duckdb
-
-        with duckdb.connect(opts.duckdb_path, read_only=True) as db:
-            return db.sql(sql.format(t=f"{opts.dataset_name}.")).fetchall()
-    import psycopg2
-
-    conn = psycopg2.connect(PG_URL)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.format(t=f'"{opts.dataset_name}".'))
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
-def table_exists(opts: Any, table: str) -> bool:
-    sql = (
-        "SELECT count(*) FROM information_schema.tables "
-        f"WHERE table_schema = '{opts.dataset_name}' AND table_name = '{table}'"
-    )
-    if opts.destination == "duckdb" and not Path(opts.duckdb_path).exists():
-        return False
-    return query(opts, sql)[0][0] == 1

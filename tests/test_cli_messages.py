@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from cja_source.simulator.settings import settings_values
 from cja_source.version import __version__
 from cja_sync.cli import build_parser, main
 
-from .conftest import DEFAULT_CREDS, PG_URL
+from .helpers import PG_URL, env_for
 
 # the process as a user starts it, with one third-party package made unimportable when asked
 LAUNCH = (
@@ -49,9 +50,7 @@ def one_line(err: str) -> str:
 
 
 def sim_env(sim: Any) -> dict[str, str]:
-    env = {"SOURCES__CJA__BASE_URL": sim.base_url, "SOURCES__CJA__TOKEN_URL": sim.token_url}
-    env.update({f"SOURCES__CJA__CREDENTIALS__{k.upper()}": v for k, v in DEFAULT_CREDS.items()})
-    return env
+    return env_for(settings_values(sim))
 
 
 def _free_port() -> int:

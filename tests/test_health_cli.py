@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from cja_source.simulator import SimConfig, Simulator
+from cja_source.simulator.settings import settings_for
 from cja_sync.cli import build_parser, main
 from cja_sync.health_cli import LEGEND
 from cja_sync.sync import run_sync
-from tests.test_health_support import duckdb_options, settings_for
+from tests.health_helpers import duckdb_options
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """A synced warehouse; `health` creates the views if the sync did not."""
     opts = duckdb_options(tmp_path_factory.mktemp("health_cli"))
     with Simulator(SimConfig(seed=3, connections=40, rate_limit=None)) as sim:
-        run_sync(settings_for(sim), opts)
+        run_sync(settings_for(sim, page_size=100), opts)
     yield ["--duckdb-path", opts.duckdb_path, "--pipelines-dir", str(opts.pipelines_dir)]
 
 
@@ -81,7 +82,9 @@ def test_demo_summary_is_short(
 
     opts = duckdb_options(tmp_path)
     with Simulator(SimConfig(seed=4, connections=30, rate_limit=None)) as sim:
-        run_sync(settings_for(sim), opts.__class__(**{**opts.__dict__, "pipeline_name": "cja_demo"}))
+        run_sync(
+            settings_for(sim, page_size=100), opts.__class__(**{**opts.__dict__, "pipeline_name": "cja_demo"})
+        )
     args = build_parser().parse_args(
         ["demo", "--duckdb-path", opts.duckdb_path, "--pipelines-dir", str(opts.pipelines_dir)]
     )

@@ -13,8 +13,8 @@ import pytest
 from cja_source.simulator import SimConfig, Simulator
 from cja_sync.sync import RunOptions
 from cja_sync.views import VIEWS
-from tests.conftest import PG_URL  # CJA_TEST_POSTGRES, as the README says
-from tests.test_health_support import duckdb_options, expected_pairs, query, sync, truth_at_reference
+from tests.health_helpers import duckdb_options, expected_pairs, sync, truth_at_reference, view_rows
+from tests.helpers import PG_URL  # CJA_TEST_POSTGRES, as the README says
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_duckdb_and_postgres_give_the_same_rows(postgres_url: str, tmp_path: Pat
             pg = sync(sim, pg_opts)
             # two syncs finish at two instants; pin both to one so ages and statuses are comparable
             reference = max(
-                query(p, "SELECT MAX(finished_at) AS t FROM {sync_runs}")[0]["t"] for p in (duck, pg)
+                view_rows(p, "SELECT MAX(finished_at) AS t FROM {sync_runs}")[0]["t"] for p in (duck, pg)
             ) + timedelta(seconds=1)
             for p in (duck, pg):
                 with p.sql_client() as sql:
@@ -60,14 +60,14 @@ def test_duckdb_and_postgres_give_the_same_rows(postgres_url: str, tmp_path: Pat
                         reference,
                     )
             for view in VIEWS:
-                duck_rows = query(duck, f"SELECT * FROM {{{view}}}")
-                pg_rows = query(pg, f"SELECT * FROM {{{view}}}")
+                duck_rows = view_rows(duck, f"SELECT * FROM {{{view}}}")
+                pg_rows = view_rows(pg, f"SELECT * FROM {{{view}}}")
                 assert duck_rows, view
                 assert sorted(duck_rows, key=repr) == sorted(pg_rows, key=repr), view
             # and Postgres agrees with the ground truth too
             truth = truth_at_reference(sim, pg)
             want = {k: v["health_status"] for k, v in expected_pairs(truth, 168, 48).items()}
-            rows = query(pg, "SELECT connection_id, data_set_id, health_status FROM {backfill_health}")
+            rows = view_rows(pg, "SELECT connection_id, data_set_id, health_status FROM {backfill_health}")
             assert {(r["connection_id"], r["data_set_id"]): r["health_status"] for r in rows} == want
     finally:
         with psycopg2.connect(postgres_url) as conn, conn.cursor() as cur:

@@ -11,13 +11,13 @@ import pytest
 from cja_source.configuration import HealthConfiguration
 from cja_source.simulator import SimConfig, Simulator
 from cja_sync.views import VIEWS, create_views, views_exist
-from tests.test_health_support import (
+from tests.health_helpers import (
     duckdb_options,
     expected_connections,
     expected_pairs,
-    query,
     sync,
     truth_at_reference,
+    view_rows,
 )
 
 
@@ -32,24 +32,26 @@ def check_against_truth(sim: Simulator, pipeline: Any, stuck_h: float = 168, sta
     truth = truth_at_reference(sim, pipeline)
     pairs = expected_pairs(truth, stuck_h, stale_h)
 
-    stuck = query(pipeline, "SELECT backfill_id FROM {stuck_backfills}")
+    stuck = view_rows(pipeline, "SELECT backfill_id FROM {stuck_backfills}")
     assert sorted(r["backfill_id"] for r in stuck) == truth.stuck_backfills(stuck_h)
-    failed = query(pipeline, "SELECT backfill_id FROM {failed_backfills}")
+    failed = view_rows(pipeline, "SELECT backfill_id FROM {failed_backfills}")
     assert sorted(r["backfill_id"] for r in failed) == truth.failed_backfills()
-    stale = query(pipeline, "SELECT connection_id, data_set_id FROM {stale_datasets}")
+    stale = view_rows(pipeline, "SELECT connection_id, data_set_id FROM {stale_datasets}")
     assert sorted((r["connection_id"], r["data_set_id"]) for r in stale) == truth.stale_datasets(stale_h)
 
     cols = list(next(iter(pairs.values())))
-    health = query(pipeline, f"SELECT connection_id, data_set_id, {', '.join(cols)} FROM {{backfill_health}}")
+    health = view_rows(
+        pipeline, f"SELECT connection_id, data_set_id, {', '.join(cols)} FROM {{backfill_health}}"
+    )
     got = {(r.pop("connection_id"), r.pop("data_set_id")): r for r in health}
     assert got == pairs
 
     conns = expected_connections(truth, pairs)
     cols = list(next(iter(conns.values())))
-    rows = query(pipeline, f"SELECT connection_id, {', '.join(cols)} FROM {{connection_health}}")
+    rows = view_rows(pipeline, f"SELECT connection_id, {', '.join(cols)} FROM {{connection_health}}")
     assert {r.pop("connection_id"): r for r in rows} == conns
 
-    [org] = query(pipeline, "SELECT * FROM {org_health_summary}")
+    [org] = view_rows(pipeline, "SELECT * FROM {org_health_summary}")
     statuses = Counter(p["health_status"] for p in pairs.values())
     by_status = Counter(b["status"] for b in truth.backfills.values())
     assert org["org_id"] == sim.cfg.org_id
@@ -77,7 +79,9 @@ def test_views_match_ground_truth(synced: tuple) -> None:
     assert views_exist(pipeline)
     check_against_truth(sim, pipeline)
     # the org must exercise every status, or the comparison above proves little
-    statuses = {r["health_status"] for r in query(pipeline, "SELECT health_status FROM {backfill_health}")}
+    statuses = {
+        r["health_status"] for r in view_rows(pipeline, "SELECT health_status FROM {backfill_health}")
+    }
     assert statuses == {"STUCK", "FAILED", "IN_PROGRESS", "HEALTHY", "NO_BACKFILLS"}
 
 
@@ -85,7 +89,7 @@ def test_create_views_is_idempotent(synced: tuple) -> None:
     _, _, pipeline = synced
     assert create_views(pipeline, HealthConfiguration()) == list(VIEWS)
     assert create_views(pipeline, HealthConfiguration()) == list(VIEWS)
-    assert query(pipeline, "SELECT COUNT(*) AS n FROM {health_settings}") == [{"n": 1}]
+    assert view_rows(pipeline, "SELECT COUNT(*) AS n FROM {health_settings}") == [{"n": 1}]
 
 
 def test_thresholds_change_the_answers(synced: tuple) -> None:
@@ -102,7 +106,7 @@ def test_thresholds_change_the_answers(synced: tuple) -> None:
 
 def test_later_sync_clears_stuck_and_drops_deleted(synced: tuple) -> None:
     sim, opts, pipeline = synced
-    stuck = query(pipeline, "SELECT backfill_id, connection_id, data_set_id FROM {stuck_backfills}")
+    stuck = view_rows(pipeline, "SELECT backfill_id, connection_id, data_set_id FROM {stuck_backfills}")
     target = stuck[0]
     # complete every stuck backfill of that pair, so the pair is no longer STUCK
     for row in stuck:
@@ -113,9 +117,9 @@ def test_later_sync_clears_stuck_and_drops_deleted(synced: tuple) -> None:
 
     pipeline = sync(sim, opts)
     check_against_truth(sim, pipeline)
-    ids = {r["backfill_id"] for r in query(pipeline, "SELECT backfill_id FROM {stuck_backfills}")}
+    ids = {r["backfill_id"] for r in view_rows(pipeline, "SELECT backfill_id FROM {stuck_backfills}")}
     assert target["backfill_id"] not in ids
-    [pair] = query(
+    [pair] = view_rows(
         pipeline,
         "SELECT health_status, stuck_count FROM {backfill_health} "
         "WHERE connection_id = %s AND data_set_id = %s",
@@ -124,13 +128,16 @@ def test_later_sync_clears_stuck_and_drops_deleted(synced: tuple) -> None:
     )
     assert pair["stuck_count"] == 0 and pair["health_status"] != "STUCK"
     # deleted in source: still in the tables, out of every view
-    assert query(pipeline, "SELECT deleted_in_source_at FROM {connections} WHERE id = %s", gone)[0][
+    assert view_rows(pipeline, "SELECT deleted_in_source_at FROM {connections} WHERE id = %s", gone)[0][
         "deleted_in_source_at"
     ]
-    assert query(pipeline, "SELECT COUNT(*) AS n FROM {backfills} WHERE connection_id = %s", gone)[0]["n"] > 0
+    assert (
+        view_rows(pipeline, "SELECT COUNT(*) AS n FROM {backfills} WHERE connection_id = %s", gone)[0]["n"]
+        > 0
+    )
     views = ("backfill_health", "stuck_backfills", "failed_backfills", "stale_datasets", "connection_health")
     for view in views:
-        assert not query(pipeline, f"SELECT 1 AS x FROM {{{view}}} WHERE connection_id = %s", gone), view
+        assert not view_rows(pipeline, f"SELECT 1 AS x FROM {{{view}}} WHERE connection_id = %s", gone), view
 
 
 def test_views_survive_missing_tables_and_columns(tmp_path: Any) -> None:
@@ -144,9 +151,9 @@ def test_views_survive_missing_tables_and_columns(tmp_path: Any) -> None:
         )
         sql.execute_sql(f"ALTER TABLE {sql.make_qualified_table_name('datasets')} DROP COLUMN streaming")
     create_views(pipeline, HealthConfiguration())
-    rows = query(pipeline, "SELECT validation_errors, datasets_stale FROM {connection_health}")
+    rows = view_rows(pipeline, "SELECT validation_errors, datasets_stale FROM {connection_health}")
     assert len(rows) == 5 and all(r == {"validation_errors": 0, "datasets_stale": 0} for r in rows)
-    assert query(pipeline, "SELECT COUNT(*) AS n FROM {backfill_health}")[0]["n"] > 0
+    assert view_rows(pipeline, "SELECT COUNT(*) AS n FROM {backfill_health}")[0]["n"] > 0
 
 
 # README "Health views": a connection's worst_status, worst first. A dataset ranks as STALE when it
@@ -158,11 +165,11 @@ def test_severity_follows_the_documented_order(synced: tuple) -> None:
     _, _, pipeline = synced
     create_views(pipeline, HealthConfiguration())
     rank = {status: len(DOCUMENTED_ORDER) - 1 - i for i, status in enumerate(DOCUMENTED_ORDER)}
-    datasets = query(pipeline, "SELECT health_status, is_stale, severity_rank FROM {backfill_health}")
+    datasets = view_rows(pipeline, "SELECT health_status, is_stale, severity_rank FROM {backfill_health}")
     for d in datasets:
         stale_shows = d["is_stale"] and d["health_status"] not in ("STUCK", "FAILED")
         assert d["severity_rank"] == rank["STALE" if stale_shows else d["health_status"]], d
     assert {d["severity_rank"] for d in datasets} == {0, 1, 2, 4, 5, 6}
-    connections = query(pipeline, "SELECT worst_status, severity FROM {connection_health}")
+    connections = view_rows(pipeline, "SELECT worst_status, severity FROM {connection_health}")
     for c in connections:
         assert c["severity"] == rank[c["worst_status"]], c

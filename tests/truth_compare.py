@@ -7,7 +7,7 @@ from typing import Any
 
 import pendulum
 
-from .conftest import query, table_exists
+from .helpers import query, table_exists
 
 
 def ts(value: Any) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -17,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", default="0", help="0 = any free port")
     parser.add_argument("--seed", default="42", help="seed of the generated org (default 42)")
     parser.add_argument("--connections", default="573", help="connections in the org (default 573)")
+    parser.add_argument(
+        "--datasets-per-connection",
+        default="0",
+        help="give every connection exactly N datasets (the benchmark's maximal org); 0 = varied",
+    )
     parser.add_argument("--latency-ms", default="0", help="A or A-B milliseconds added to each data request")
     parser.add_argument("--rate-limit", default="12/6", help="N/SECONDS per client id, or 'off'")
     parser.add_argument("--error-rate", default="0", help="share of data requests answered 5xx (0..1)")
@@ -60,6 +66,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, int]:
         raise ValueError(f"--inline-backfills: expected on or off, got {args.inline_backfills!r}")
     if args.page_shape not in ("guide", "spring"):
         raise ValueError(f"--page-shape: expected guide or spring, got {args.page_shape!r}")
+    per_connection = _num(str(args.datasets_per_connection), "datasets-per-connection", int, 0, 100_000)
     cfg = SimConfig(
         seed=_num(str(args.seed), "seed", int, -(2**63)),
         connections=_num(str(args.connections), "connections", int, 0, 100_000),
@@ -73,6 +80,12 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, int]:
         inline_backfills=inline == "on",
         page_shape=args.page_shape,
     )
+    if per_connection:
+        cfg = dataclasses.replace(
+            cfg,
+            datasets_per_connection=per_connection,
+            max_datasets_per_connection=max(cfg.max_datasets_per_connection, per_connection),
+        )
     return cfg, port
 
 

@@ -62,10 +62,11 @@ class Simulator:
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("simulator is not started")
-        host, port = self._server.server_address[:2]
-        if ":" in str(host):
+        address = self._server.server_address
+        host = address[0].decode() if isinstance(address[0], bytes) else str(address[0])
+        if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{port}"
+        return f"http://{host}:{address[1]}"
 
     @property
     def token_url(self) -> str:
@@ -160,6 +161,9 @@ class Simulator:
 
     def modify_connection(self, cid: str, **fields: Any) -> None:
         self.org.modify_connection(cid, **fields)
+
+    def set_daily_events(self, cid: str, count: int | None) -> None:
+        self.org.set_daily_events(cid, count)
 
     def delete_connection(self, cid: str) -> None:
         self.org.delete_connection(cid)

@@ -212,7 +212,7 @@ class Generator:
             return ()
         n = r.randint(1, 9) if x < 0.94 else r.randint(11, 30)  # a tail longer than one page of 10
         rand, rint = r.random, r.randint
-        out = []
+        out: list[Backfill] = []
         for _ in range(n):
             y = rand()
             if y < 0.7:

@@ -76,7 +76,7 @@ class Org:
         return [d.id for d in c.ds]
 
     def backfill_ids(self, cid: str, dsid: str) -> list[str]:
-        return [b[BF_ID] for b in self._need_ds(cid, dsid).bfs]
+        return [str(b[BF_ID]) for b in self._need_ds(cid, dsid).bfs]
 
     # ----- mutations -----
 
@@ -103,6 +103,14 @@ class Org:
             f = self._apply_conn_overrides(c.f, fields)
             self._touch(f, explicit="modifiedDate" in fields)
             self.conns[c.uuid] = c.replace(f=f)
+            self._changed()
+
+    def set_daily_events(self, cid: str, count: int | None) -> None:
+        """A connection's numDailyEvents moves with ingestion, not with its configuration: its
+        modifiedDate stays."""
+        with self.lock:
+            c = self._need(cid)
+            self.conns[c.uuid] = c.replace(f={**c.f, "numDailyEvents": count})
             self._changed()
 
     def delete_connection(self, cid: str) -> None:
@@ -154,7 +162,7 @@ class Org:
             bfs = tuple(sorted((*d.bfs, b), key=lambda x: x[2]))
             # backfills do not move the connection's modifiedDate, only the summaries
             self._replace_ds(c, d.with_backfills(bfs))
-            return b[BF_ID]
+            return str(b[BF_ID])
 
     def set_backfill_status(self, bid: str, status: str) -> None:
         if status not in BACKFILL_STATUSES:

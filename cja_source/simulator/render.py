@@ -111,7 +111,7 @@ def dataset_base(d: Dataset, cid_uuid: str) -> dict[str, Any]:
 
 def render_dataset(d: Dataset, c: Connection, o: RenderOpts) -> dict[str, Any]:
     exp = o.exp
-    out = dataset_base(d, c.uuid) if "dataSets" in exp else {"dataSetId": d.id}
+    out: dict[str, Any] = dataset_base(d, c.uuid) if "dataSets" in exp else {"dataSetId": d.id}
     if o.by_id and "schemaInfo" in exp:
         sid = f"https://ns.adobe.com/exampleorg/schemas/{d.id}{d.var:04x}"
         out["schemaInfo"] = {

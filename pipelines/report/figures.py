@@ -10,9 +10,12 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..text import cut, hours
+from cja_source.settings import BACKFILL_STATUSES
 
-STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS", "IN_QUEUE")
+from ..text import cut, hours
+from .history import history_figures
+
+STATUSES = BACKFILL_STATUSES
 STATUS_COLORS = {
     "COMPLETED": "#2e7d32",
     "FAILED": "#c62828",
@@ -202,6 +205,7 @@ def figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             note="stale threshold",
         ),
         "chart-worst": _worst_figure(worst_connections(data)),
+        **history_figures(data),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..text import cut, hours, json_default, ts
 from .figures import CHART_IDS, WORST_CONNECTIONS, figures, thresholds
+from .history import HISTORY_CHART_IDS, history_tables_html
 from .queries import CHANGES_LIMIT
 
 STALE_BADGE = ' <span class="badge s-STALE">STALE</span>'
@@ -35,7 +36,8 @@ def render_html(data: dict[str, Any]) -> str:
 
     payload = figures_json(data)
     charts = "\n".join(
-        f'<section class="chart"><div id="{cid}" class="plot"></div></section>' for cid in CHART_IDS
+        f'<section class="chart"><div id="{cid}" class="plot"></div></section>'
+        for cid in CHART_IDS + HISTORY_CHART_IDS
     )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     stuck_after, stale_after = thresholds(data)
@@ -59,6 +61,7 @@ finish of the latest successful sync (as of), not at the time of this report ({g
 {charts}
 {_worst_table_html(data)}
 {_changes_html(data)}
+{history_tables_html(data)}
 </main>
 <script>{get_plotlyjs()}</script>
 <script id="report-figures" type="application/json">{payload}</script>

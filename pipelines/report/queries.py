@@ -9,13 +9,14 @@ from typing import Any
 import dlt
 
 from ..reading import fetch_dicts
+from .history import read_history_data
 
 CHANGES_LIMIT = 200
 
 
 def read_report_data(pipeline: dlt.Pipeline) -> dict[str, Any]:
     """Everything the dashboard shows, as plain Python values."""
-    from ..warehouse import existing_tables
+    from cja_source.snapshot import existing_tables
 
     with pipeline.sql_client() as sql:
         q = sql.make_qualified_table_name
@@ -43,12 +44,14 @@ def read_report_data(pipeline: dlt.Pipeline) -> dict[str, Any]:
             ),
             "changes": _changes(rows, q) if "connection_changes" in existing_tables(sql) else [],
         }
+        data.update(read_history_data(rows, q))
     return data
 
 
 def _changes(rows: Any, q: Any) -> list[dict[str, Any]]:
-    return rows(
+    changes: list[dict[str, Any]] = rows(
         "SELECT connection_id, connection_name, data_set_id, field, change, old_value, new_value, "
         f"changed_at FROM {q('connection_changes')} "
         f"ORDER BY changed_at DESC, connection_name, field, data_set_id LIMIT {CHANGES_LIMIT}"
     )
+    return changes

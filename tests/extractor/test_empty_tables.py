@@ -7,7 +7,7 @@ import pytest
 
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import fast_settings, query
 
 CONTRACT_TABLES = (
     "connections",
@@ -23,13 +23,13 @@ CONTRACT_TABLES = (
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
-def test_empty_tables_exist_after_first_sync(make_sim, settings_for, duckdb_opts, pg_opts, warehouse):
+def test_empty_tables_exist_after_first_sync(make_sim, duckdb_opts, pg_opts, warehouse):
     # seed 3 with 4 connections: no B2B connection, no validation error
     sim = make_sim(seed=3, connections=4)
     truth = sim.truth()
     assert not truth.configured_containers and not truth.container_fields and not truth.validation_errors
     opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
-    run_sync(settings_for(sim), opts)
+    run_sync(fast_settings(sim), opts)
     for table in CONTRACT_TABLES:
         assert query(opts, f"SELECT count(*) FROM {{t}}{table}")[0][0] >= 0
     for table in ("configured_containers", "dataset_container_fields", "connection_validation_errors"):

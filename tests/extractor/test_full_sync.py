@@ -8,15 +8,15 @@ import pytest
 
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import fast_settings, query
 from ..truth_compare import actual, assert_matches_truth
 
 
 @pytest.mark.parametrize("mode", ["auto", "endpoint", "inline"])
-def test_full_sync_equals_truth_duckdb(make_sim, settings_for, duckdb_opts, mode):
+def test_full_sync_equals_truth_duckdb(make_sim, duckdb_opts, mode):
     sim = make_sim()
     opts = duckdb_opts()
-    summary = run_sync(settings_for(sim, backfills=mode), opts)
+    summary = run_sync(fast_settings(sim, backfills=mode), opts)
     counts = assert_matches_truth(opts, sim.truth())
     assert counts["backfills"] > 100 and counts["connection_validation_errors"] > 0
     assert counts["configured_containers"] > 0 and counts["dataset_container_fields"] > 0
@@ -35,9 +35,9 @@ def test_full_sync_equals_truth_duckdb(make_sim, settings_for, duckdb_opts, mode
     assert org == [("DEMO0000000000000000000@AdobeOrg",)]
 
 
-def test_duckdb_and_postgres_hold_the_same_rows(make_sim, settings_for, duckdb_opts, pg_opts):
+def test_duckdb_and_postgres_hold_the_same_rows(make_sim, duckdb_opts, pg_opts):
     sim = make_sim(seed=11, connections=30)
-    cfg = settings_for(sim, backfills="endpoint")
+    cfg = fast_settings(sim, backfills="endpoint")
     duck, pg = duckdb_opts(), pg_opts()
     run_sync(cfg, duck)
     run_sync(cfg, pg)
@@ -45,18 +45,18 @@ def test_duckdb_and_postgres_hold_the_same_rows(make_sim, settings_for, duckdb_o
     assert actual(duck) == actual(pg)
 
 
-def test_spring_page_shape_and_small_pages(make_sim, settings_for, duckdb_opts):
+def test_spring_page_shape_and_small_pages(make_sim, duckdb_opts):
     sim = make_sim(page_shape="spring", inline_backfills=False)
     opts = duckdb_opts()
-    run_sync(settings_for(sim, page_size=3), opts)
+    run_sync(fast_settings(sim, page_size=3), opts)
     assert_matches_truth(opts, sim.truth())
     assert sim.count("list") == math.ceil(40 / 3)
 
 
-def test_unknown_new_fields_become_columns(make_sim, settings_for, duckdb_opts):
+def test_unknown_new_fields_become_columns(make_sim, duckdb_opts):
     sim = make_sim()
     opts = duckdb_opts()
-    cfg = settings_for(sim)
+    cfg = fast_settings(sim)
     run_sync(cfg, opts)
     sim.faults.extra_fields = {"brandNewFlag": True, "brandNewInfo": {"level": 3}}
     run_sync(cfg, opts)
@@ -73,12 +73,12 @@ def test_unknown_new_fields_become_columns(make_sim, settings_for, duckdb_opts):
     assert query(opts, "SELECT count(*) FROM {t}connections WHERE brand_new_flag") == [(40,)]
 
 
-def test_backfill_fields_that_change_type_or_appear(make_sim, settings_for, duckdb_opts):
+def test_backfill_fields_that_change_type_or_appear(make_sim, duckdb_opts):
     """Backfills normally reach dlt as Arrow tables; a value that does not fit its type sends that
     batch as plain rows instead. Both kinds must load into the same table, and new fields become
     columns."""
     sim = make_sim(inline_backfills=False)
-    cfg, opts = settings_for(sim), duckdb_opts()
+    cfg, opts = fast_settings(sim), duckdb_opts()
     run_sync(cfg, opts)
     bid = next(b for b, v in sim.truth().backfills.items() if v["status"] == "IN_PROGRESS")
     sim.set_backfill_status(bid, "COMPLETED")

@@ -9,7 +9,7 @@ import pytest
 
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import fast_settings, query
 from ..truth_compare import assert_matches_truth
 
 
@@ -20,9 +20,9 @@ def _open_backfill(sim):
     raise LookupError("no IN_PROGRESS backfill")
 
 
-def test_unchanged_resync_asks_only_for_the_listing(make_sim, settings_for, duckdb_opts):
+def test_unchanged_resync_asks_only_for_the_listing(make_sim, duckdb_opts):
     sim = make_sim(inline_backfills=False)
-    cfg, opts = settings_for(sim), duckdb_opts()
+    cfg, opts = fast_settings(sim), duckdb_opts()
     first = run_sync(cfg, opts)
     assert first["requests"]["backfills"] > 0
     sim.reset_counters()
@@ -38,10 +38,10 @@ def test_unchanged_resync_asks_only_for_the_listing(make_sim, settings_for, duck
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
-def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, settings_for, request, warehouse):
+def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, request, warehouse):
     sim = make_sim(inline_backfills=False)
     opts = request.getfixturevalue("duckdb_opts" if warehouse == "duckdb" else "pg_opts")()
-    cfg = settings_for(sim)
+    cfg = fast_settings(sim)
     run_sync(cfg, opts)
     truth = sim.truth()
 
@@ -85,9 +85,9 @@ def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, settings_f
     assert summary["reconciled"]["connections_deleted"] == 1
 
 
-def test_removed_dataset_is_marked_and_full_refetches_everything(make_sim, settings_for, duckdb_opts):
+def test_removed_dataset_is_marked_and_full_refetches_everything(make_sim, duckdb_opts):
     sim = make_sim(inline_backfills=False)
-    cfg, opts = settings_for(sim), duckdb_opts()
+    cfg, opts = fast_settings(sim), duckdb_opts()
     run_sync(cfg, opts)
     cid, dsid = sim.pick(min_backfills=1)
     sim.remove_dataset(cid, dsid)
@@ -108,9 +108,9 @@ def test_removed_dataset_is_marked_and_full_refetches_everything(make_sim, setti
     assert_matches_truth(opts, sim.truth())
 
 
-def test_deleted_warehouse_means_a_full_reload(make_sim, settings_for, duckdb_opts):
+def test_deleted_warehouse_means_a_full_reload(make_sim, duckdb_opts):
     sim = make_sim(inline_backfills=False)
-    cfg, opts = settings_for(sim), duckdb_opts()
+    cfg, opts = fast_settings(sim), duckdb_opts()
     first = run_sync(cfg, opts)
     Path(opts.duckdb_path).unlink()
     sim.reset_counters()
@@ -119,13 +119,13 @@ def test_deleted_warehouse_means_a_full_reload(make_sim, settings_for, duckdb_op
     assert_matches_truth(opts, sim.truth())
 
 
-def test_filtered_listing_only_marks_inside_its_filter(make_sim, settings_for, duckdb_opts):
+def test_filtered_listing_only_marks_inside_its_filter(make_sim, duckdb_opts):
     sim = make_sim()
     opts = duckdb_opts()
-    run_sync(settings_for(sim), opts)
+    run_sync(fast_settings(sim), opts)
     ids = sorted(sim.truth().connections)[:3]
     # ids without the dg_ prefix are accepted and stored with it
-    narrowed = settings_for(sim, connection_ids=[ids[0].removeprefix("dg_"), ids[1]])
+    narrowed = fast_settings(sim, connection_ids=[ids[0].removeprefix("dg_"), ids[1]])
     sim.delete_connection(ids[1])
     sim.delete_connection(ids[2])  # outside the filter: not seen, not marked
     run_sync(narrowed, opts)
@@ -134,9 +134,9 @@ def test_filtered_listing_only_marks_inside_its_filter(make_sim, settings_for, d
     assert len(rows) == 40
 
 
-def test_schema_info_comes_from_the_by_id_endpoint_once(make_sim, settings_for, duckdb_opts):
+def test_schema_info_comes_from_the_by_id_endpoint_once(make_sim, duckdb_opts):
     sim = make_sim(connections=12)
-    cfg, opts = settings_for(sim, fetch_schema_info=True), duckdb_opts()
+    cfg, opts = fast_settings(sim, fetch_schema_info=True), duckdb_opts()
     run_sync(cfg, opts)
     assert sim.count("get") == 12
     with_info = query(opts, "SELECT count(*) FROM {t}datasets WHERE schema_info__schema_id IS NOT NULL")[0][0]
@@ -149,11 +149,11 @@ def test_schema_info_comes_from_the_by_id_endpoint_once(make_sim, settings_for, 
 
 
 @pytest.mark.parametrize("inline", [True, False])
-def test_busy_connection_is_listed_again_instead_of_pair_by_pair(make_sim, settings_for, duckdb_opts, inline):
+def test_busy_connection_is_listed_again_instead_of_pair_by_pair(make_sim, duckdb_opts, inline):
     """A backfill requested for every dataset of a connection: one filtered listing with inline lists
     replaces a backfills call per dataset; without inline lists the pairs are fetched one by one."""
     sim = make_sim(inline_backfills=inline)
-    cfg, opts = settings_for(sim), duckdb_opts()
+    cfg, opts = fast_settings(sim), duckdb_opts()
     run_sync(cfg, opts)
     truth = sim.truth()
     cid = max(truth.connections, key=lambda c: sum(1 for k in truth.datasets if k[0] == c))

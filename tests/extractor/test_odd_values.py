@@ -1,4 +1,4 @@
-"""Ids a URL path must percent-encode, and text a warehouse cannot store (issue 11)."""
+"""Ids a URL path must percent-encode, and text a warehouse cannot store."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ import pytest
 from cja_source.simulator.generate import ODD_ID_SUFFIXES
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import fast_settings, query
 from ..truth_compare import assert_matches_truth
 
 
 @pytest.mark.parametrize("inline", [True, False], ids=["inline", "endpoint"])
-def test_odd_ids_sync_exactly(make_sim, settings_for, duckdb_opts, inline):
+def test_odd_ids_sync_exactly(make_sim, duckdb_opts, inline):
     sim = make_sim(connections=12, max_datasets_per_connection=6, odd_ids=True, inline_backfills=inline)
     truth = sim.truth()
     ids = [k[1] for k in truth.datasets] + list(truth.connections)
     for suffix in ODD_ID_SUFFIXES:  # every kind of odd id is in the org
         assert any(i.endswith(suffix) for i in ids), suffix
     opts = duckdb_opts()
-    cfg = settings_for(sim, fetch_schema_info=True)
+    cfg = fast_settings(sim, fetch_schema_info=True)
     run_sync(cfg, opts)
     counts = assert_matches_truth(opts, sim.truth())
     assert counts["backfills"] > 0
@@ -46,10 +46,10 @@ def _nul_org(make_sim):
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
-def test_nul_is_stored_as_replacement_character(make_sim, settings_for, duckdb_opts, pg_opts, warehouse):
+def test_nul_is_stored_as_replacement_character(make_sim, duckdb_opts, pg_opts, warehouse):
     sim, cid, dsid = _nul_org(make_sim)
     opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
-    run_sync(settings_for(sim), opts)
+    run_sync(fast_settings(sim), opts)
     assert query(opts, f"SELECT name, description, fields_id FROM {{t}}connections WHERE id = '{cid}'") == [
         ("Web\ufffdData", "\ufffd", "half \ufffd pair")
     ]

@@ -12,7 +12,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from ..conftest import DEFAULT_CREDS
+from cja_source.simulator.settings import settings_values
+
+from ..helpers import env_for
 
 # The README's "Use it from your own dlt pipeline" snippet, as written there.
 RUN = (
@@ -28,12 +30,7 @@ FINISH = (
 def _env(sim: Any, workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
     env.update(
-        SOURCES__CJA__BASE_URL=sim.base_url,
-        SOURCES__CJA__TOKEN_URL=sim.token_url,
-        SOURCES__CJA__PAGE_SIZE="10",
-        SOURCES__CJA__CREDENTIALS__CLIENT_ID=DEFAULT_CREDS["client_id"],
-        SOURCES__CJA__CREDENTIALS__CLIENT_SECRET=DEFAULT_CREDS["client_secret"],
-        SOURCES__CJA__CREDENTIALS__ORG_ID=DEFAULT_CREDS["org_id"],
+        env_for(settings_values(sim, page_size=10)),
         # dlt's pipelines dir (~/.dlt or, for root, /var/dlt): one of our own
         DLT_DATA_DIR=str(workdir / "dlt"),
         RUNTIME__LOG_LEVEL="ERROR",

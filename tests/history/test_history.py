@@ -13,7 +13,7 @@ from cja_source.history import (
 )
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import fast_settings, query
 
 CHANGES = "SELECT connection_id, data_set_id, field, change, old_value, new_value FROM {t}connection_changes"
 
@@ -33,9 +33,9 @@ def _versions(opts: Any, cid: str) -> list[tuple[Any, ...]]:
     )
 
 
-def test_mutation_makes_one_version_and_its_changes(make_sim, settings_for, opts) -> None:
+def test_mutation_makes_one_version_and_its_changes(make_sim, opts) -> None:
     sim = make_sim(connections=12)
-    cfg = settings_for(sim)
+    cfg = fast_settings(sim)
     run_sync(cfg, opts)
     assert query(opts, "SELECT count(*), count(DISTINCT connection_id) FROM {t}connections_history") == [
         (12, 12)
@@ -85,9 +85,9 @@ def test_mutation_makes_one_version_and_its_changes(make_sim, settings_for, opts
     assert from2.isoformat() >= started[:19]
 
 
-def test_dataset_settings_added_and_deleted_connection(make_sim, settings_for, duckdb_opts) -> None:
+def test_dataset_settings_added_and_deleted_connection(make_sim, duckdb_opts) -> None:
     sim = make_sim(connections=10)
-    cfg, opts = settings_for(sim), duckdb_opts()
+    cfg, opts = fast_settings(sim), duckdb_opts()
     run_sync(cfg, opts)
     ids = sim.connection_ids()
     added = sim.add_dataset(ids[1], name="brand new events", streaming=True)
@@ -113,19 +113,19 @@ def sim_name(opts: Any, cid: str) -> str:
     return query(opts, f"SELECT name FROM {{t}}connections WHERE id = '{cid}'")[0][0]
 
 
-def test_filtered_listing_closes_nothing_outside_it(make_sim, settings_for, duckdb_opts) -> None:
+def test_filtered_listing_closes_nothing_outside_it(make_sim, duckdb_opts) -> None:
     """With connection_ids set, scd2 merges on connection_id: unlisted connections keep their version."""
     sim = make_sim(connections=8)
     opts = duckdb_opts()
-    run_sync(settings_for(sim), opts)
+    run_sync(fast_settings(sim), opts)
     ids = sim.connection_ids()
     sim.modify_connection(ids[1], dataRetentionMonths=2)
     sim.modify_connection(ids[2], dataRetentionMonths=2)
-    run_sync(settings_for(sim, connection_ids=[ids[1]]), opts)
+    run_sync(fast_settings(sim, connection_ids=[ids[1]]), opts)
     assert query(opts, "SELECT count(*), count(valid_to) FROM {t}connections_history") == [(9, 1)]
     assert [r[0] for r in query(opts, CHANGES)] == [ids[1]]
     # back to the complete listing: the other change is picked up, nothing else moves
-    run_sync(settings_for(sim), opts)
+    run_sync(fast_settings(sim), opts)
     assert query(opts, "SELECT count(*), count(valid_to) FROM {t}connections_history") == [(10, 2)]
     assert sorted(r[0] for r in query(opts, CHANGES)) == sorted([ids[1], ids[2]])
 
@@ -201,14 +201,14 @@ def test_dataset_settings_text_round_trips() -> None:
     assert all(line.count("\t") == 2 for line in text.split("\n"))
 
 
-def test_connection_changes_stays_small_in_memory(make_sim, settings_for, duckdb_opts) -> None:
+def test_connection_changes_stays_small_in_memory(make_sim, duckdb_opts) -> None:
     """The reference org's history, diffed under a 128 MB DuckDB cap (a lateral UNNEST once needed
     over 1 GB here)."""
     import duckdb
 
     sim = make_sim(connections=573, seed=42)
     opts = duckdb_opts()
-    cfg = settings_for(sim, page_size=1000)
+    cfg = fast_settings(sim, page_size=1000)
     run_sync(cfg, opts)
     cid = sorted(sim.truth().connections)[0]
     sim.modify_connection(cid, dataRetentionMonths=7)

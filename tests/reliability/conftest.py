@@ -1,6 +1,6 @@
-"""Fixtures for the fault-injection matrix: a simulator with a distinctive credential, settings
-scaled down in time, the CLI in-process and as a subprocess, and a guard that fails any test
-whose output, logs, pipeline directory or warehouse file holds the client secret or a token."""
+"""Fixtures for the fault-injection matrix: a simulator with a distinctive credential, the CLI
+in-process and as a subprocess, and a guard that fails any test whose output, logs, pipeline
+directory or warehouse file holds the client secret or a token. Plain helpers: helpers.py."""
 
 from __future__ import annotations
 
@@ -14,17 +14,8 @@ from typing import Any
 
 import pytest
 
-CLIENT_ID = "rel-client-5b1e"
-CLIENT_SECRET = "rel-SECRET-q8Zx3vT7wK2m"  # distinctive: must never appear anywhere we write
-ORG_ID = "REL0A1B2C3D4E5F6A7B8C9D0@AdobeOrg"
-CREDS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "org_id": ORG_ID}
-HOOKED_CLI = Path(__file__).with_name("hooked_cli.py")
-REPO = Path(__file__).resolve().parents[2]
-
-# Time scaled down: the service's 12 requests / 6 s becomes 12 / 0.6 s.
-WINDOW = 0.6
-LIMIT = 12
-FAST = {"backoff_base": 0.02, "max_attempts": 6, "page_size": 10}
+from ..helpers import env_for
+from .helpers import CLIENT_ID, CLIENT_SECRET, HOOKED_CLI, ORG_ID, REPO
 
 
 @dataclass
@@ -92,40 +83,6 @@ def rsim(guard: Guard) -> Iterator[Callable[..., Any]]:
     yield make
     for sim in guard.sims:
         sim.stop()
-
-
-def settings_values(sim: Any, creds: dict[str, str] | None = None, **kw: Any) -> dict[str, Any]:
-    return {
-        "base_url": sim.base_url,
-        "token_url": sim.token_url,
-        "requests_per_window": 10_000,
-        "window_seconds": 1.0,
-        **FAST,
-        "credentials": {**CREDS, **(creds or {})},
-        **kw,
-    }
-
-
-@pytest.fixture
-def rsettings() -> Callable[..., Any]:
-    from cja_source.configuration import load_settings
-
-    def make(sim: Any, creds: dict[str, str] | None = None, **kw: Any) -> Any:
-        return load_settings(settings_values(sim, creds, **kw))
-
-    return make
-
-
-def env_for(values: dict[str, Any]) -> dict[str, str]:
-    """The settings as dlt environment variables."""
-    env: dict[str, str] = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                env[f"SOURCES__CJA__{key.upper()}__{sub.upper()}"] = str(v)
-        else:
-            env[f"SOURCES__CJA__{key.upper()}"] = str(value)
-    return env
 
 
 @dataclass
@@ -202,40 +159,3 @@ def cli(
     tmp_path: Path, guard: Guard, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> Cli:
     return Cli(tmp_path, guard, monkeypatch, capfd)
-
-
-def runs(opts: Any) -> list[tuple[Any, ...]]:
-    """sync_runs as (status, error), oldest first."""
-    from ..conftest import query
-
-    return query(opts, "SELECT status, error FROM {t}sync_runs ORDER BY started_at")
-
-
-def data_tables(opts: Any) -> set[str]:
-    from ..conftest import query
-
-    if not Path(opts.duckdb_path).exists():
-        return set()
-    names = query(
-        opts, f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{opts.dataset_name}'"
-    )
-    return {n for (n,) in names if not n.startswith("_dlt") and n != "sync_runs"}
-
-
-def snapshot(opts: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every data table's rows, for 'unchanged' checks."""
-    from ..conftest import query
-
-    out = {}
-    for table in sorted(data_tables(opts)):
-        cols = [
-            c
-            for (c,) in query(
-                opts,
-                "SELECT column_name FROM information_schema.columns "
-                f"WHERE table_schema = '{opts.dataset_name}' AND table_name = '{table}' ORDER BY column_name",
-            )
-        ]
-        select = ", ".join(f'"{c}"' for c in cols)
-        out[table] = sorted(map(repr, query(opts, f"SELECT {select} FROM {{t}}{table}")))
-    return out

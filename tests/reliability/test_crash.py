@@ -18,8 +18,9 @@ import pytest
 
 from cja_sync.sync import run_sync
 
+from ..helpers import query
 from ..truth_compare import assert_matches_truth
-from .conftest import runs, settings_values
+from .helpers import rel_settings, rel_values, runs
 
 
 def _wait(predicate, proc, timeout: float = 30.0) -> None:
@@ -35,16 +36,17 @@ def _wait(predicate, proc, timeout: float = 30.0) -> None:
 
 
 @pytest.mark.parametrize("phase", ["extract", "normalize", "load"])
-def test_kill_9_then_next_run_is_exact(rsim, rsettings, cli, tmp_path: Path, phase: str):
+def test_kill_9_then_next_run_is_exact(rsim, cli, tmp_path: Path, phase: str):
     sim = rsim(inline_backfills=False)
-    values = settings_values(sim)
+    values = rel_values(sim)
     opts = cli.opts()
     # a first good run, so the killed run is an incremental one over existing tables
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     sim.add_connection()
     cid = sim.connection_ids()[0]
     sim.delete_connection(cid)
     bid = next(b for b in sim.truth().backfills if sim.truth().backfills[b]["status"] != "COMPLETED")
+    sim_status_before = sim.truth().backfills[bid]["status"]
     sim.set_backfill_status(bid, "COMPLETED")
 
     marker = tmp_path / f"paused-in-{phase}"
@@ -62,23 +64,34 @@ def test_kill_9_then_next_run_is_exact(rsim, rsettings, cli, tmp_path: Path, pha
     assert code == -signal.SIGKILL
 
     sim.faults.reset()
-    summary = run_sync(rsettings(sim), opts)
+    summary = run_sync(rel_settings(sim), opts)
     assert summary["status"] == "succeeded"
     assert_matches_truth(opts, sim.truth())
     # the killed run is recorded as failed (interrupted), not left 'running' forever
     statuses = runs(opts)
     assert [s for s, _ in statuses] == ["succeeded", "failed", "succeeded"], statuses
     assert "interrupted" in statuses[1][1]
+    # what the syncs observe over time is neither lost nor doubled by the replayed load
+    changes = query(
+        opts, f"SELECT from_status, to_status FROM {{t}}backfill_status_changes WHERE backfill_id = '{bid}'"
+    )
+    assert [c for c in changes if c[1] == "COMPLETED"] == [(sim_status_before, "COMPLETED")]
+    doubled = query(
+        opts,
+        "SELECT connection_id, observed_at FROM {t}connection_volume_history "
+        "GROUP BY 1, 2 HAVING COUNT(*) > 1",
+    )
+    assert doubled == []
     # and a run after that one is still exact and asks for no backfill list
     sim.reset_counters()
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     assert sim.count("backfills") == 0, sim.counters()
     assert_matches_truth(opts, sim.truth())
 
 
-def test_two_runs_at_once_second_exits_with_a_message(rsim, rsettings, cli):
+def test_two_runs_at_once_second_exits_with_a_message(rsim, cli):
     sim = rsim(inline_backfills=False)
-    values = settings_values(sim)
+    values = rel_values(sim)
     sim.faults.set(latency_ms=(100, 100))
     first = cli.spawn(values)
     _wait(lambda: sim.count("list") >= 1, first)
@@ -98,28 +111,28 @@ def test_two_runs_at_once_second_exits_with_a_message(rsim, rsettings, cli):
     assert runs(opts) == [("succeeded", None)]  # the refused run touched nothing
 
 
-def test_package_that_can_no_longer_load_is_dropped_and_the_run_is_full(rsim, rsettings, cli, tmp_path: Path):
+def test_package_that_can_no_longer_load_is_dropped_and_the_run_is_full(rsim, cli, tmp_path: Path):
     """A run killed inside load leaves a package whose schema was already applied; if the DuckDB
     file is then replaced, that package cannot load anywhere. It must not block every later run:
     the next run drops it, refetches every backfill list and leaves the new warehouse exact."""
     sim = rsim(inline_backfills=False)
     opts = cli.opts()
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     bid = next(b for b, v in sim.truth().backfills.items() if v["status"] != "COMPLETED")
     sim.set_backfill_status(bid, "COMPLETED")
     marker = tmp_path / "paused-in-load"
-    proc = cli.spawn(settings_values(sim), CJA_TEST_PAUSE=f"load:{marker}")
+    proc = cli.spawn(rel_values(sim), CJA_TEST_PAUSE=f"load:{marker}")
     _wait(marker.exists, proc)
     os.kill(proc.pid, signal.SIGKILL)
     cli.collect(proc)
     Path(opts.duckdb_path).unlink()
 
     sim.reset_counters()
-    summary = run_sync(rsettings(sim), opts)
+    summary = run_sync(rel_settings(sim), opts)
     assert summary["status"] == "succeeded" and summary["full"] is True
     pairs = sum(1 for d in sim.truth().datasets.values() if d["backfillSummary"]["total"])
     assert summary["backfill_pairs"]["fetch"] == pairs
     assert_matches_truth(opts, sim.truth())
     sim.reset_counters()
-    assert run_sync(rsettings(sim), opts)["full"] is False
+    assert run_sync(rel_settings(sim), opts)["full"] is False
     assert sim.count("backfills") == 0

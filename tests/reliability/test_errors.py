@@ -9,7 +9,7 @@ from pathlib import Path
 from cja_sync.sync import run_sync
 
 from ..truth_compare import assert_matches_truth
-from .conftest import CLIENT_SECRET, data_tables, runs, settings_values, snapshot
+from .helpers import CLIENT_SECRET, data_tables, rel_settings, rel_values, runs, snapshot
 
 
 def _one_line(err: str) -> str:
@@ -29,7 +29,7 @@ def test_wrong_client_secret(rsim, cli, guard):
     sim = rsim()
     wrong = "rel-WRONG-secret-Jd83kq"
     guard.secrets.add(wrong)
-    code, out, err = cli.run(settings_values(sim, {"client_secret": wrong}))
+    code, out, err = cli.run(rel_values(sim, credentials={"client_secret": wrong}))
     assert code == 1
     line = _one_line(err)
     assert "Adobe IMS refused the credential" in line and "client_secret" in line, line
@@ -39,7 +39,7 @@ def test_wrong_client_secret(rsim, cli, guard):
 
 def test_wrong_org_id(rsim, cli):
     sim = rsim()
-    code, _, err = cli.run(settings_values(sim, {"org_id": "WRONG0000000000000000000@AdobeOrg"}))
+    code, _, err = cli.run(rel_values(sim, credentials={"org_id": "WRONG0000000000000000000@AdobeOrg"}))
     assert code == 1
     line = _one_line(err)
     assert "403027" in line and "check sources.cja.credentials.org_id" in line, line
@@ -49,7 +49,7 @@ def test_wrong_org_id(rsim, cli):
 def test_non_admin_empty_listing_fails_unless_allowed(rsim, cli, guard):
     sim = rsim(extra_clients={"viewer": ("viewer-pw-Xk29", False)})
     guard.secrets.add("viewer-pw-Xk29")
-    values = settings_values(sim, {"client_id": "viewer", "client_secret": "viewer-pw-Xk29"})
+    values = rel_values(sim, credentials={"client_id": "viewer", "client_secret": "viewer-pw-Xk29"})
     code, _, err = cli.run(values)
     assert code == 1
     line = _one_line(err)
@@ -79,10 +79,10 @@ def test_unreachable_host(cli):
     assert data_tables(cli.opts()) == set()
 
 
-def test_malformed_json_that_persists_fails_cleanly_and_next_run_is_exact(rsim, rsettings, cli):
+def test_malformed_json_that_persists_fails_cleanly_and_next_run_is_exact(rsim, cli):
     sim = rsim()
     opts = cli.opts()
-    values = settings_values(sim, max_attempts=3)
+    values = rel_values(sim, max_attempts=3)
     assert cli.run(values)[0] == 0
     before = snapshot(opts)
     sim.add_connection()  # something the failed run would have written
@@ -101,15 +101,15 @@ def test_malformed_json_that_persists_fails_cleanly_and_next_run_is_exact(rsim, 
     assert [s for s, _ in runs(opts)] == ["succeeded", "failed", "succeeded"]
 
 
-def test_failure_after_good_runs_leaves_tables_unchanged(rsim, rsettings, cli):
+def test_failure_after_good_runs_leaves_tables_unchanged(rsim, cli):
     """A 5xx that outlasts every retry, mid-listing, after a good run."""
     sim = rsim()
     opts = cli.opts()
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     before = snapshot(opts)
     sim.delete_connection(sim.connection_ids()[0])  # a failed run must not mark it deleted
     sim.faults.set(error_rate=1.0)
-    code, _, err = cli.run(settings_values(sim, max_attempts=2))
+    code, _, err = cli.run(rel_values(sim, max_attempts=2))
     assert code == 1
     assert "HTTP 50" in _one_line(err)
     assert snapshot(opts) == before
@@ -117,7 +117,7 @@ def test_failure_after_good_runs_leaves_tables_unchanged(rsim, rsettings, cli):
 
 def test_rate_limit_that_never_clears(rsim, cli):
     sim = rsim(rate_limit=(1, 60.0))  # one request a minute: retries cannot outlast it
-    code, _, err = cli.run(settings_values(sim, max_attempts=2, window_seconds=0.05))
+    code, _, err = cli.run(rel_values(sim, max_attempts=2, window_seconds=0.05))
     assert code == 1
     line = _one_line(err)
     assert "429" in line and "lower sources.cja.requests_per_window" in line, line
@@ -130,7 +130,7 @@ def test_rate_limit_that_never_clears(rsim, cli):
 
 def test_page_size_zero(rsim, cli):
     sim = rsim()
-    code, _, err = cli.run(settings_values(sim, page_size=0))
+    code, _, err = cli.run(rel_values(sim, page_size=0))
     assert code == 2
     assert "page_size must be between 1 and 1000" in _one_line(err)
     assert sim.count() == 0 and not Path(cli.duckdb_path).exists()
@@ -138,7 +138,7 @@ def test_page_size_zero(rsim, cli):
 
 def test_unknown_destination(rsim, cli):
     sim = rsim()
-    code, _, err = cli.run(settings_values(sim), "--destination", "nosuchwarehouse")
+    code, _, err = cli.run(rel_values(sim), "--destination", "nosuchwarehouse")
     assert code == 2
     assert "unknown destination 'nosuchwarehouse'" in _one_line(err)
     assert sim.count() == 0
@@ -147,7 +147,7 @@ def test_unknown_destination(rsim, cli):
 def test_malformed_connection_ids(rsim, cli):
     sim = rsim()
     for bad in ('["dg_ok", "not an id!"]', "[dg_unclosed"):
-        code, _, err = cli.run({**settings_values(sim), "connection_ids": bad})
+        code, _, err = cli.run({**rel_values(sim), "connection_ids": bad})
         assert code == 2, (bad, err)
         assert "connection_ids" in _one_line(err), err
     assert sim.count() == 0
@@ -156,7 +156,7 @@ def test_malformed_connection_ids(rsim, cli):
 def test_unreadable_secrets_file(rsim, cli, tmp_path):
     """.dlt/secrets.toml that is not TOML, or not a readable file, in the working directory."""
     sim = rsim()
-    values = settings_values(sim)
+    values = rel_values(sim)
     values.pop("credentials")
     for name, make in (
         ("not_toml", lambda p: p.write_text('[sources.cja.credentials]\nclient_secret = "unclosed\n')),

@@ -8,14 +8,14 @@ import pytest
 from cja_source import auth
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import query
 from ..truth_compare import assert_matches_truth
-from .conftest import LIMIT, WINDOW, runs
+from .helpers import LIMIT, WINDOW, rel_settings, runs
 
 
-def test_429_storm_client_above_server_limit_completes(rsim, rsettings, cli):
+def test_429_storm_client_above_server_limit_completes(rsim, cli):
     sim = rsim(rate_limit=(LIMIT, WINDOW), inline_backfills=False)
-    cfg = rsettings(sim, requests_per_window=40, window_seconds=WINDOW, max_attempts=8)
+    cfg = rel_settings(sim, requests_per_window=40, window_seconds=WINDOW, max_attempts=8)
     opts = cli.opts()
     summary = run_sync(cfg, opts)
     assert sim.count(status=429) > 0, sim.counters()
@@ -24,9 +24,9 @@ def test_429_storm_client_above_server_limit_completes(rsim, rsettings, cli):
     assert runs(opts) == [("succeeded", None)]
 
 
-def test_client_at_server_limit_sees_no_429(rsim, rsettings, cli):
+def test_client_at_server_limit_sees_no_429(rsim, cli):
     sim = rsim(rate_limit=(LIMIT, WINDOW), inline_backfills=False, connections=20)
-    cfg = rsettings(sim, requests_per_window=LIMIT, window_seconds=WINDOW)
+    cfg = rel_settings(sim, requests_per_window=LIMIT, window_seconds=WINDOW)
     opts = cli.opts()
     run_sync(cfg, opts)
     assert sim.count() > 2 * LIMIT  # the limit was actually exercised
@@ -34,10 +34,10 @@ def test_client_at_server_limit_sees_no_429(rsim, rsettings, cli):
     assert_matches_truth(opts, sim.truth())
 
 
-def test_5xx_bursts_and_slow_responses_complete(rsim, rsettings, cli):
+def test_5xx_bursts_and_slow_responses_complete(rsim, cli):
     sim = rsim(inline_backfills=False)
     sim.faults.set(error_rate=0.2, slow_rate=0.1, slow_seconds=0.6)
-    cfg = rsettings(sim, request_timeout=0.25, max_attempts=8, page_size=20)
+    cfg = rel_settings(sim, request_timeout=0.25, max_attempts=8, page_size=20)
     opts = cli.opts()
     summary = run_sync(cfg, opts)
     statuses = summary["http_statuses"]
@@ -52,11 +52,11 @@ def test_5xx_bursts_and_slow_responses_complete(rsim, rsettings, cli):
 
 
 @pytest.mark.parametrize("renew", ["before_expiry", "after_401"])
-def test_token_expiring_mid_run_is_renewed(rsim, rsettings, cli, monkeypatch, renew):
+def test_token_expiring_mid_run_is_renewed(rsim, cli, monkeypatch, renew):
     sim = rsim(token_ttl=1, latency_ms=(40, 60), inline_backfills=False)
     if renew == "after_401":  # the client keeps its token past expiry: only the 401 tells it
         monkeypatch.setattr(auth, "RENEW_BEFORE_SECONDS", -60.0)
-    cfg = rsettings(sim, max_concurrency=2)
+    cfg = rel_settings(sim, max_concurrency=2)
     opts = cli.opts()
     summary = run_sync(cfg, opts)
     assert summary["duration_seconds"] > 2.0  # the run outlasted two 1 s tokens
@@ -69,21 +69,21 @@ def test_token_expiring_mid_run_is_renewed(rsim, rsettings, cli, monkeypatch, re
     assert runs(opts) == [("succeeded", None)]
 
 
-def test_malformed_json_page_is_retried(rsim, rsettings, cli):
+def test_malformed_json_page_is_retried(rsim, cli):
     sim = rsim()
     sim.faults.set(malformed_next=2)
     opts = cli.opts()
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     assert sim.faults.malformed_next == 0
     assert_matches_truth(opts, sim.truth())
 
 
-def test_items_inserted_ahead_of_the_reader_are_neither_missed_nor_duplicated(rsim, rsettings, cli):
+def test_items_inserted_ahead_of_the_reader_are_neither_missed_nor_duplicated(rsim, cli):
     sim = rsim()
     before = set(sim.truth().connections)
     sim.faults.set(drift_next=True)  # on the second page, a connection sorting first appears
     opts = cli.opts()
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     assert not sim.faults.drift_next
     inserted = set(sim.truth().connections) - before
     assert len(inserted) == 1
@@ -92,11 +92,11 @@ def test_items_inserted_ahead_of_the_reader_are_neither_missed_nor_duplicated(rs
     assert query(opts, f"SELECT count(*) FROM {{t}}connections WHERE id = '{cid}'") == [(1,)]
 
 
-def test_new_fields_and_changed_types_between_runs(rsim, rsettings, cli):
-    from ..conftest import table_exists  # noqa: F401 - imported for symmetry with other suites
+def test_new_fields_and_changed_types_between_runs(rsim, cli):
+    from ..helpers import table_exists  # noqa: F401 - imported for symmetry with other suites
 
     sim = rsim()
-    cfg, opts = rsettings(sim), cli.opts()
+    cfg, opts = rel_settings(sim), cli.opts()
     run_sync(cfg, opts)
     first = dict(query(opts, "SELECT id, case_sensitive FROM {t}connections"))
 

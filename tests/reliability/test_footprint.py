@@ -1,4 +1,4 @@
-"""Bounded local footprint and a full disk (issue 10, case 7): hourly runs do not grow the pipelines
+"""Bounded local footprint and a full disk: hourly runs do not grow the pipelines
 directory, and a pipelines directory that fills up fails the run with that cause, recorded as such."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from cja_sync.sync import RunOptions, run_sync
 
 from ..truth_compare import assert_matches_truth
-from .conftest import data_tables, runs, settings_values
+from .helpers import data_tables, rel_settings, rel_values, runs
 
 
 def _size(path: Path) -> int:
@@ -26,10 +26,10 @@ def _size(path: Path) -> int:
 RUNS = int(os.environ.get("CJA_FOOTPRINT_RUNS", "12"))
 
 
-def test_idle_runs_keep_the_pipelines_dir_small(rsim, rsettings, cli):
+def test_idle_runs_keep_the_pipelines_dir_small(rsim, cli):
     sim = rsim(connections=3, max_datasets_per_connection=2, inline_backfills=False)
     opts = cli.opts()
-    cfg = rsettings(sim)
+    cfg = rel_settings(sim)
     sizes = []
     for _ in range(RUNS):
         assert run_sync(cfg, opts)["status"] == "succeeded"
@@ -64,10 +64,10 @@ def _tmpfs(mount: Path, size: str) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_full_pipelines_disk_fails_the_run_with_that_cause(rsim, rsettings, cli, small_disk: Path):
+def test_a_full_pipelines_disk_fails_the_run_with_that_cause(rsim, cli, small_disk: Path):
     sim = rsim(connections=40, inline_backfills=False)
     opts = RunOptions(duckdb_path=cli.duckdb_path, pipelines_dir=str(small_disk / "pipelines"))
-    code, _, err = cli.run(settings_values(sim), "--pipelines-dir", opts.pipelines_dir)
+    code, _, err = cli.run(rel_values(sim), "--pipelines-dir", opts.pipelines_dir)
     assert code == 1
     last = err.strip().splitlines()[-1]
     assert "no space left on device" in last and str(small_disk) in last, err
@@ -78,23 +78,21 @@ def test_a_full_pipelines_disk_fails_the_run_with_that_cause(rsim, rsettings, cl
 
     # on a disk with room, the next run is exact and leaves the failed run's row as it was
     good = RunOptions(duckdb_path=cli.duckdb_path, pipelines_dir=cli.pipelines_dir)
-    assert run_sync(rsettings(sim), good)["status"] == "succeeded"
+    assert run_sync(rel_settings(sim), good)["status"] == "succeeded"
     assert_matches_truth(good, sim.truth())
     assert [s for s, _ in runs(good)] == ["failed", "succeeded"]
     assert "no space left on device" in runs(good)[0][1]
 
 
-def test_a_full_warehouse_disk_fails_the_load_and_the_next_good_run_is_exact(
-    rsim, rsettings, cli, warehouse_disk: Path
-):
+def test_a_full_warehouse_disk_fails_the_load_and_the_next_good_run_is_exact(rsim, cli, warehouse_disk: Path):
     """What README "A failed load is not atomic" promises when the DuckDB file's disk fills during
     the load: one line naming the cause, nothing marked deleted, ages still measured from the last
     good sync, and an exact warehouse after the next good run."""
-    from ..conftest import query
+    from ..helpers import query
 
     sim = rsim(connections=10, inline_backfills=False)
     opts = RunOptions(duckdb_path=str(warehouse_disk / "w.duckdb"), pipelines_dir=cli.pipelines_dir)
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     as_of = query(opts, "SELECT as_of FROM {t}health_reference")
     for _ in range(150):
         sim.add_connection()
@@ -103,7 +101,7 @@ def test_a_full_warehouse_disk_fails_the_load_and_the_next_good_run_is_exact(
     filler.write_bytes(b"\0" * max(0, free - 512 * 1024))  # leave 512 KB: the load needs more
 
     code, _, err = cli.run(
-        settings_values(sim), "--duckdb-path", opts.duckdb_path, "--pipelines-dir", opts.pipelines_dir
+        rel_values(sim), "--duckdb-path", opts.duckdb_path, "--pipelines-dir", opts.pipelines_dir
     )
     filler.unlink()
     assert code == 1
@@ -114,5 +112,5 @@ def test_a_full_warehouse_disk_fails_the_load_and_the_next_good_run_is_exact(
     failed = [e for s, e in runs(opts) if s == "failed"]
     assert all("no space left on device" in e for e in failed), failed
 
-    assert run_sync(rsettings(sim), opts)["status"] == "succeeded"
+    assert run_sync(rel_settings(sim), opts)["status"] == "succeeded"
     assert_matches_truth(opts, sim.truth())

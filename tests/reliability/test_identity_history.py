@@ -1,4 +1,4 @@
-"""Pipeline identity and crash idempotence of history (issue 10, cases 1 and 3).
+"""Pipeline identity and crash idempotence of history.
 
 Real `cja-sync run` subprocesses, real `kill -9`: a run killed for one org/warehouse never leaks
 into a run for another, and a kill after any load job (copy into staging, the merge, the scd2
@@ -17,9 +17,9 @@ import pytest
 
 from cja_sync.sync import RunOptions, run_sync
 
-from ..conftest import query
+from ..helpers import query
 from ..truth_compare import assert_matches_truth
-from .conftest import CLIENT_ID, CLIENT_SECRET, HOOKED_CLI, runs, settings_values
+from .helpers import CLIENT_ID, CLIENT_SECRET, HOOKED_CLI, rel_settings, rel_values, runs
 from .test_crash import _wait
 
 ORG_B = "REL0B0B0B0B0B0B0B0B0B0B0B@AdobeOrg"
@@ -41,7 +41,7 @@ def assert_history_exact(opts: Any, truth: Any) -> None:
     assert {c for c, _ in open_} == set(truth.connections)
 
 
-def test_a_killed_run_for_one_org_never_loads_into_another_warehouse(rsim, rsettings, cli, tmp_path: Path):
+def test_a_killed_run_for_one_org_never_loads_into_another_warehouse(rsim, cli, tmp_path: Path):
     from cja_source.simulator import SimConfig, Simulator
 
     sim_a = rsim(connections=12, inline_backfills=False)
@@ -67,7 +67,7 @@ def test_a_killed_run_for_one_org_never_loads_into_another_warehouse(rsim, rsett
     (tmp_path / "home").mkdir(exist_ok=True)
     proc = subprocess.Popen(
         [sys.executable, str(HOOKED_CLI), *args],
-        env=cli.subprocess_env(settings_values(sim_a), CJA_TEST_PAUSE=f"normalize:{marker}"),
+        env=cli.subprocess_env(rel_values(sim_a), CJA_TEST_PAUSE=f"normalize:{marker}"),
         cwd=str(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -79,7 +79,7 @@ def test_a_killed_run_for_one_org_never_loads_into_another_warehouse(rsim, rsett
 
     # org B into b.duckdb with the same pipelines dir: only org B's data, and no word of A's package
     opts_b = RunOptions(duckdb_path=b_db, pipelines_dir=pipelines)
-    summary = run_sync(rsettings(sim_b, creds={"org_id": ORG_B}), opts_b)
+    summary = run_sync(rel_settings(sim_b, credentials={"org_id": ORG_B}), opts_b)
     assert summary["status"] == "succeeded"
     assert summary["pipeline"].startswith("cja_") and summary["pipeline"] != "cja"
     assert_matches_truth(opts_b, sim_b.truth())
@@ -88,7 +88,7 @@ def test_a_killed_run_for_one_org_never_loads_into_another_warehouse(rsim, rsett
 
     # org A's next run finishes its own package and is exact
     opts_a = RunOptions(duckdb_path=a_db, pipelines_dir=pipelines)
-    assert run_sync(rsettings(sim_a), opts_a)["status"] == "succeeded"
+    assert run_sync(rel_settings(sim_a), opts_a)["status"] == "succeeded"
     assert_matches_truth(opts_a, sim_a.truth())
     assert_history_exact(opts_a, sim_a.truth())
 
@@ -106,21 +106,21 @@ DUCKDB_STEPS = [
 
 
 @pytest.mark.parametrize("step", DUCKDB_STEPS)
-def test_kill_9_at_each_load_step_duckdb(rsim, rsettings, cli, tmp_path: Path, step: str):
-    _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, cli.opts(), [])
+def test_kill_9_at_each_load_step_duckdb(rsim, cli, tmp_path: Path, step: str):
+    _kill_at_step_then_exact(rsim, cli, tmp_path, step, cli.opts(), [])
 
 
 PG_STEPS = ["job=connections_history.insert_values", "job=connections_history.sql", "job=backfills.sql"]
 
 
 @pytest.mark.parametrize("step", PG_STEPS)
-def test_kill_9_at_each_load_step_postgres(rsim, rsettings, cli, pg_opts, tmp_path: Path, step: str):
+def test_kill_9_at_each_load_step_postgres(rsim, cli, pg_opts, tmp_path: Path, step: str):
     opts = pg_opts(pipelines_dir=cli.pipelines_dir)
     extra = ["--destination", "postgres", "--dataset-name", opts.dataset_name]
-    _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, opts, extra)
+    _kill_at_step_then_exact(rsim, cli, tmp_path, step, opts, extra)
 
 
-def _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, opts, extra) -> None:
+def _kill_at_step_then_exact(rsim, cli, tmp_path, step, opts, extra) -> None:
     sim = rsim(connections=12, inline_backfills=False)
     marker = tmp_path / "paused"
     env = {"CJA_TEST_PAUSE": f"{step}:{marker}"}
@@ -132,16 +132,16 @@ def _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, opts, extra) 
     before: list[str] = []
     deleted = None
     if step == "reconcile":
-        run_sync(rsettings(sim), opts)
+        run_sync(rel_settings(sim), opts)
         before = ["succeeded"]
         deleted = sorted(sim.truth().connections)[-1]
         sim.delete_connection(deleted)
-    proc = cli.spawn(settings_values(sim), *extra, **env)
+    proc = cli.spawn(rel_values(sim), *extra, **env)
     _wait(marker.exists, proc, timeout=60)
     os.kill(proc.pid, signal.SIGKILL)
     assert cli.collect(proc)[0] == -signal.SIGKILL
 
-    summary = run_sync(rsettings(sim), opts)
+    summary = run_sync(rel_settings(sim), opts)
     assert summary["status"] == "succeeded"
     assert_matches_truth(opts, sim.truth())
     assert_history_exact(opts, sim.truth())
@@ -152,7 +152,7 @@ def _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, opts, extra) 
     # a change after recovery is one new version, and connection_changes reports it
     cid = sorted(sim.truth().connections)[0]
     sim.modify_connection(cid, name="renamed after the crash")
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     assert_history_exact(opts, sim.truth())
     where = f"WHERE connection_id = '{cid}'"
     versions = query(opts, "SELECT COUNT(*) FROM {t}connections_history " + where)
@@ -164,30 +164,30 @@ def _kill_at_step_then_exact(rsim, rsettings, cli, tmp_path, step, opts, extra) 
     assert ("renamed after the crash",) in changes
 
 
-def test_duplicates_left_by_an_earlier_version_are_repaired(rsim, rsettings, cli):
+def test_duplicates_left_by_an_earlier_version_are_repaired(rsim, cli):
     sim = rsim(connections=8, inline_backfills=False)
     opts = cli.opts()
-    run_sync(rsettings(sim), opts)
+    run_sync(rel_settings(sim), opts)
     import duckdb
 
     with duckdb.connect(opts.duckdb_path) as db:
         # what the old tool left after a replayed staging copy: each version twice
         db.execute("INSERT INTO cja.connections_history SELECT * FROM cja.connections_history")
-    summary = run_sync(rsettings(sim), opts)
+    summary = run_sync(rel_settings(sim), opts)
     assert summary["repaired"]["history_duplicates_removed"] == len(sim.truth().connections)
     assert_history_exact(opts, sim.truth())
 
 
-def test_a_warehouse_synced_under_the_old_pipeline_name_keeps_working(rsim, rsettings, cli):
+def test_a_warehouse_synced_under_the_old_pipeline_name_keeps_working(rsim, cli):
     """Earlier versions named every pipeline `cja`: the first run under the derived name finds the
     tables, the history and the sync_runs rows where they are and stays exact."""
     sim = rsim(connections=8, inline_backfills=False)
     old = cli.opts(pipeline_name="cja")
-    run_sync(rsettings(sim), old)
+    run_sync(rel_settings(sim), old)
     sim.modify_connection(sorted(sim.truth().connections)[0], name="renamed after the upgrade")
     sim.add_connection()
     opts = cli.opts()
-    summary = run_sync(rsettings(sim), opts)
+    summary = run_sync(rel_settings(sim), opts)
     assert summary["pipeline"] != "cja"
     assert_matches_truth(opts, sim.truth())
     assert_history_exact(opts, sim.truth())

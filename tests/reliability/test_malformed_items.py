@@ -1,4 +1,4 @@
-"""Malformed items where data enters (issue 11): one line naming the endpoint, the connection
+"""Malformed items where data enters: one line naming the endpoint, the connection
 (and dataset) and what is wrong; exit code 1; the same line in sync_runs; nothing written; and
 --debug shows where the item was refused, not only the wrapper."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import data_tables, runs, settings_values
+from .helpers import data_tables, rel_values, runs
 from .test_errors import _one_line
 
 LIST = "at GET /data/connections"
@@ -30,7 +30,7 @@ BACKFILLS = "at GET /data/connections/{connection_id}/datasets/{data_set_id}/bac
 def test_malformed_item_ends_the_run_with_one_line(rsim, cli, fault, inline, expect):
     sim = rsim(inline_backfills=inline)
     sim.faults.set(malformed_item=fault)
-    code, _, err = cli.run(settings_values(sim))
+    code, _, err = cli.run(rel_values(sim))
     assert code == 1
     line = _one_line(err)
     assert line.startswith("cja-sync: CJA API sent a malformed item "), line
@@ -43,7 +43,7 @@ def test_malformed_item_ends_the_run_with_one_line(rsim, cli, fault, inline, exp
 def test_debug_shows_where_the_item_was_refused(rsim, cli):
     sim = rsim()
     sim.faults.set(malformed_item="missing_dataSetId")
-    code, _, err = cli.run(settings_values(sim), "--debug")
+    code, _, err = cli.run(rel_values(sim), "--debug")
     assert code == 1
     assert "Traceback" in err and "validate.py" in err and "in dataset_item" in err, err[-3000:]
     assert err.strip().splitlines()[-1].startswith("cja-sync: CJA API sent a malformed item"), err[-500:]

@@ -1,11 +1,11 @@
-"""Paged reads that would never end (issue 10): each stops with one line, exit code 1, a bounded
+"""Paged reads that would never end: each stops with one line, exit code 1, a bounded
 number of requests, nothing written, and the cause in sync_runs."""
 
 from __future__ import annotations
 
 import pytest
 
-from .conftest import data_tables, runs, settings_values
+from .helpers import data_tables, rel_values, runs
 from .test_errors import _one_line
 
 
@@ -24,7 +24,7 @@ from .test_errors import _one_line
 def test_listing_that_cannot_end_stops(rsim, cli, fault, expect, max_list):
     sim = rsim()
     sim.faults.set(**fault)
-    code, _, err = cli.run(settings_values(sim))
+    code, _, err = cli.run(rel_values(sim))
     assert code == 1
     line = _one_line(err)
     assert expect in line and "stopping" in line, line
@@ -36,7 +36,7 @@ def test_listing_that_cannot_end_stops(rsim, cli, fault, expect, max_list):
 def test_backfills_list_that_never_ends_stops(rsim, cli):
     sim = rsim(inline_backfills=False)
     sim.faults.set(endless_backfills=True)
-    values = settings_values(sim, max_concurrency=2)
+    values = rel_values(sim, max_concurrency=2)
     code, _, err = cli.run(values)
     assert code == 1
     line = _one_line(err)

@@ -1,4 +1,4 @@
-"""Postgres reads right after a first load (issue 10, case 8): on a server with autovacuum off,
+"""Postgres reads right after a first load: on a server with autovacuum off,
 fresh tables have no statistics unless the sync gives them some, and the planner then chooses
 plans that take minutes on a real org. The sync ANALYZEs every table it wrote."""
 
@@ -9,13 +9,13 @@ import time
 from cja_sync.cli import main
 from cja_sync.sync import run_sync
 
-from ..conftest import query
+from ..helpers import fast_settings, query
 
 
-def test_first_postgres_sync_leaves_every_table_analyzed(make_sim, settings_for, pg_opts, capfd):
+def test_first_postgres_sync_leaves_every_table_analyzed(make_sim, pg_opts, capfd):
     sim = make_sim(connections=12)
     opts = pg_opts()
-    run_sync(settings_for(sim), opts)
+    run_sync(fast_settings(sim), opts)
 
     # reltuples is -1 until a table is analyzed (or vacuumed): the planner then guesses
     never = query(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium for the report rendering test (tests/report/test_render.py).
+# Installs Debian's chromium for the report rendering test (tests/report/test_report.py).
 # No browser download: the test drives /usr/bin/chromium through playwright's Python package.
 # Idempotent; needs root (as CI runs). Usage: bash tests/report/install_chromium.sh
 set -euo pipefail

@@ -15,7 +15,7 @@ from cja_source.simulator import SimConfig, Simulator
 from cja_sync.cli import main
 from cja_sync.sync import RunOptions, run_sync
 
-from ..conftest import query
+from ..helpers import query
 from .test_report import CHART_IDS, _chromium, _figures, _settings, assert_figures_match_views
 
 CONNECTIONS = 30  # > len(HOSTILE_NAMES): several connections share each name

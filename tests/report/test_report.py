@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 
+from cja_source.configuration import CJASourceConfiguration
 from cja_source.simulator import SimConfig, Simulator
+from cja_source.simulator.settings import settings_for
 from cja_sync.cli import main
 from cja_sync.sync import RunOptions, run_sync
 
-from ..conftest import DEFAULT_CREDS, query
+from ..helpers import fast_settings, query
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_FLAGS = [
@@ -30,21 +32,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 CHART_IDS = ["chart-backfills-over-time", "chart-open-backfill-ages", "chart-ingestion-ages", "chart-worst"]
+HISTORY_CHART_IDS = ["chart-volume-trend", "chart-completion-times"]
 
 
-def _settings(sim: Simulator) -> Any:
-    from cja_source.configuration import load_settings
-
-    return load_settings(
-        {
-            "base_url": sim.base_url,
-            "token_url": sim.token_url,
-            "page_size": 50,
-            "requests_per_window": 10_000,
-            "window_seconds": 1.0,
-            "credentials": DEFAULT_CREDS,
-        }
-    )
+def _settings(sim: Simulator) -> CJASourceConfiguration:
+    return settings_for(sim, page_size=50, requests_per_window=10_000, window_seconds=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +147,9 @@ def test_report_figures_equal_the_views(
     assert_figures_match_views(_figures(path), synced)
 
 
-def test_report_on_postgres(make_sim, settings_for, pg_opts, tmp_path, capsys) -> None:
+def test_report_on_postgres(make_sim, pg_opts, tmp_path, capsys) -> None:
     opts = pg_opts()
-    run_sync(settings_for(make_sim(connections=15)), opts)
+    run_sync(fast_settings(make_sim(connections=15)), opts)
     out = tmp_path / "pg.html"
     code = main(
         [
@@ -230,6 +222,9 @@ def test_report_renders_offline_in_chromium(
                 })""",
                 CHART_IDS,
             )
+            history_plotted = page.evaluate(
+                "ids => ids.map(id => !!(document.getElementById(id) || {})._fullLayout)", HISTORY_CHART_IDS
+            )
             tiles = page.evaluate(
                 """() => Object.fromEntries(Array.from(document.querySelectorAll('.tile')).map(
                     t => [t.dataset.field, Number(t.querySelector('.n').textContent)]))"""
@@ -242,6 +237,7 @@ def test_report_renders_offline_in_chromium(
             context.close()
     assert problems == []
     assert requests == [path.as_uri()], requests
+    assert history_plotted == [True] * len(HISTORY_CHART_IDS)  # the trend and completion times (issue 14)
     for chart in drawn:
         assert chart["plotted"] and chart["svg"] > 0, chart["id"]
         assert chart["bars"] > 0, chart["id"]

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from cja_source.simulator import SimConfig, Simulator
@@ -106,10 +107,25 @@ def test_maximal_org_generates_quickly() -> None:
     assert elapsed < 60  # sanity bound only
     # serve one full page of 1000 connections with everything, lazily rendered
     with sim:
-        from .conftest import EVERYTHING, Client
+        from .helpers import EVERYTHING, Client
 
         c = Client(sim)
         t0 = time.perf_counter()
         body = c.json("/data/connections", {**EVERYTHING, "limit": 1000, "page": 0})
         print(f"one 1000-connection page with all expansions: {time.perf_counter() - t0:.2f}s")
         assert body["totalElements"] == 1000 and len(body["content"]) == 1000
+
+
+def test_cli_datasets_per_connection_gives_every_connection_that_many() -> None:
+    import argparse
+
+    from cja_source.simulator.cli import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    cfg, _ = config_from_args(parser.parse_args(["--connections", "4", "--datasets-per-connection", "150"]))
+    assert (cfg.datasets_per_connection, cfg.max_datasets_per_connection) == (150, 150)
+    default, _ = config_from_args(parser.parse_args([]))
+    assert default.datasets_per_connection is None
+    with pytest.raises(ValueError, match="--datasets-per-connection"):
+        config_from_args(parser.parse_args(["--datasets-per-connection", "-1"]))

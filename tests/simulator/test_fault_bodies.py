@@ -10,7 +10,7 @@ import pytest
 from cja_source.simulator import Simulator
 from cja_source.simulator.generate import ODD_ID_SUFFIXES
 
-from .conftest import EVERYTHING, Client, make_sim
+from .helpers import EVERYTHING, Client, start_sim
 
 LIST = "/data/connections"
 
@@ -83,7 +83,7 @@ def test_malformed_item_fault_is_validated(fresh: Simulator) -> None:
 
 
 def test_odd_ids_route_like_a_real_server() -> None:
-    sim = make_sim(connections=10, max_datasets_per_connection=6, odd_ids=True)
+    sim = start_sim(connections=10, max_datasets_per_connection=6, odd_ids=True)
     try:
         client = Client(sim)
         truth = sim.truth()

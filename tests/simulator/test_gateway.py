@@ -9,7 +9,7 @@ import requests
 
 from cja_source.simulator import Simulator
 
-from .conftest import Client, make_sim
+from .helpers import Client, start_sim
 
 
 def _token(sim: Simulator, **form: str) -> requests.Response:
@@ -99,7 +99,7 @@ def test_counters_count_rejections(fresh: Simulator) -> None:
 
 
 def test_rate_limit_window_slides() -> None:
-    sim = make_sim(connections=5, rate_limit=(12, 0.6))
+    sim = start_sim(connections=5, rate_limit=(12, 0.6))
     try:
         c = Client(sim)
         statuses = [c.get("/data/connections").status_code for _ in range(14)]
@@ -124,7 +124,7 @@ def test_rate_limit_window_slides() -> None:
 
 
 def test_rate_limit_is_per_client_and_retry_after_optional() -> None:
-    sim = make_sim(
+    sim = start_sim(
         connections=5, rate_limit=(3, 0.6), retry_after=True, extra_clients={"other": ("s2", True)}
     )
     try:
@@ -138,7 +138,7 @@ def test_rate_limit_is_per_client_and_retry_after_optional() -> None:
 
 
 def test_token_expiry_uses_real_time() -> None:
-    sim = make_sim(connections=3, token_ttl=1)
+    sim = start_sim(connections=3, token_ttl=1)
     try:
         c = Client(sim)
         assert _token(sim).json()["expires_in"] == 1
@@ -153,7 +153,7 @@ def test_token_expiry_uses_real_time() -> None:
 
 
 def test_non_admin_gets_empty_listing() -> None:
-    sim = make_sim(connections=10, extra_clients={"viewer": ("vs", False)})
+    sim = start_sim(connections=10, extra_clients={"viewer": ("vs", False)})
     try:
         c = Client(sim, "viewer", "vs")
         body = c.json("/data/connections", {"includeType": "disabled,systemUserOwned"})
@@ -166,7 +166,7 @@ def test_non_admin_gets_empty_listing() -> None:
 
 
 def test_sixteen_concurrent_requests() -> None:
-    sim = make_sim(connections=30, latency_ms=(200, 200))
+    sim = start_sim(connections=30, latency_ms=(200, 200))
     try:
         c = Client(sim)
         results: list[int] = []
@@ -191,7 +191,7 @@ def test_sixteen_concurrent_requests() -> None:
 
 
 def test_throttled_requests_count_against_the_window() -> None:
-    sim = make_sim(connections=3, rate_limit=(12, 0.6))
+    sim = start_sim(connections=3, rate_limit=(12, 0.6))
     try:
         c = Client(sim)
         t0 = time.monotonic()

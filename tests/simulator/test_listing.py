@@ -8,7 +8,7 @@ import pytest
 
 from cja_source.simulator import Simulator
 
-from .conftest import ALL_LIST, EVERYTHING, GUIDE_PAGE_KEYS, Client
+from .helpers import ALL_LIST, EVERYTHING, GUIDE_PAGE_KEYS, Client
 
 
 def test_no_expansion_gives_only_ids(client: Client) -> None:
@@ -65,9 +65,9 @@ def test_dataset_level_expansions(client: Client) -> None:
 
 
 def test_inline_backfills_switch() -> None:
-    from .conftest import make_sim
+    from .helpers import start_sim
 
-    sim = make_sim(connections=5, inline_backfills=False)
+    sim = start_sim(connections=5, inline_backfills=False)
     try:
         c = Client(sim)
         for conn in c.json("/data/connections", {"expansion": "dataSets,granularBackfills"})["content"]:

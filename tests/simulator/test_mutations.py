@@ -12,7 +12,7 @@ import requests
 
 from cja_source.simulator import Simulator
 
-from .conftest import EVERYTHING, Client, make_sim
+from .helpers import EVERYTHING, Client, start_sim
 
 
 def _conn(
@@ -169,7 +169,7 @@ def test_fault_page_drift(fresh: Simulator, prop: str, direction: str) -> None:
 
 
 def test_listing_cache() -> None:
-    sim = make_sim(connections=8, cache_max_age=0.5)
+    sim = start_sim(connections=8, cache_max_age=0.5)
     try:
         c = Client(sim)
         n = c.json("/data/connections", {"includeType": "disabled,systemUserOwned"})["totalElements"]

@@ -12,7 +12,7 @@ import pytest
 
 from cja_source.simulator import Simulator
 
-from .conftest import ALL_LIST, GUIDE_PAGE_KEYS, Client, make_sim
+from .helpers import ALL_LIST, GUIDE_PAGE_KEYS, Client, start_sim
 
 # Adobe's OpenAPI subset for /data/connections*, vendored verbatim so a clean clone can run the tests
 SPEC_PATH = Path(__file__).parent / "reference" / "cja-apis_connections_subset.openapi.json"
@@ -49,7 +49,7 @@ def validate(obj: Any, schema_name: str) -> None:
 
 @pytest.fixture(scope="module")
 def spring() -> Any:
-    s = make_sim(connections=15, page_shape="spring")
+    s = start_sim(connections=15, page_shape="spring")
     yield s
     s.stop()
 

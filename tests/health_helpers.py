@@ -1,4 +1,4 @@
-"""Helpers shared by the health tests (no tests here): syncing a simulator, reading views, and the
+"""Plain helpers for the health tests: syncing a simulator, reading views, and the
 answers the views must give, computed from the simulator's ground truth."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import dlt
 
-from cja_source.configuration import CJASourceConfiguration, load_settings
 from cja_source.simulator import Simulator
 from cja_source.simulator.model import parse_iso_ms
+from cja_source.simulator.settings import settings_for
 from cja_source.simulator.truth import Truth
 from cja_sync.sync import RunOptions, make_pipeline, run_sync
 from cja_sync.views import create_views
@@ -22,21 +22,6 @@ from cja_sync.views import create_views
 os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
 OPEN = ("IN_PROGRESS", "IN_QUEUE")
 HOUR_MS = 3_600_000
-
-
-def settings_for(sim: Simulator) -> CJASourceConfiguration:
-    return load_settings(
-        {
-            "base_url": sim.base_url,
-            "token_url": sim.token_url,
-            "page_size": 100,
-            "credentials": {
-                "client_id": sim.cfg.client_id,
-                "client_secret": sim.cfg.client_secret,
-                "org_id": sim.cfg.org_id,
-            },
-        }
-    )
 
 
 def duckdb_options(tmp: Path) -> RunOptions:
@@ -50,14 +35,14 @@ def duckdb_options(tmp: Path) -> RunOptions:
 
 def sync(sim: Simulator, opts: RunOptions) -> dlt.Pipeline:
     """One sync plus the views, as run_sync will do itself once it calls create_views."""
-    cfg = settings_for(sim)
+    cfg = settings_for(sim, page_size=100)
     run_sync(cfg, opts)
     pipeline = make_pipeline(opts)
     create_views(pipeline, cfg.health)
     return pipeline
 
 
-def query(pipeline: dlt.Pipeline, sql_text: str, *args: Any) -> list[dict[str, Any]]:
+def view_rows(pipeline: dlt.Pipeline, sql_text: str, *args: Any) -> list[dict[str, Any]]:
     """Rows as dicts; `{t}` placeholders name tables/views qualified with the dataset."""
     with pipeline.sql_client() as sql:
         text = sql_text
@@ -91,7 +76,7 @@ def _norm_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def as_of(pipeline: dlt.Pipeline) -> datetime:
-    return query(pipeline, "SELECT as_of FROM {health_reference}")[0]["as_of"]
+    return view_rows(pipeline, "SELECT as_of FROM {health_reference}")[0]["as_of"]
 
 
 def truth_at_reference(sim: Simulator, pipeline: dlt.Pipeline) -> Truth:
