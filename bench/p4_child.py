@@ -77,39 +77,66 @@ def _jsonish(v: Any) -> Any:
 
 
 def run_floor(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
-    import duckdb
-    import orjson
-    import pyarrow as pa
+    """The least any tool must do: fetch, parse, shape, load; each step timed."""
     import requests
-
-    from cja_source.listing import listing_params
 
     cfg = settings(sim, inline, concurrency)
     t0 = time.monotonic()
-    s = requests.Session()
-    tok = s.post(
+    session = requests.Session()
+    headers = _floor_headers(session, sim, cfg.credentials.scopes)
+    conns, listing = _floor_listing(session, sim, headers, cfg, inline)
+    a = time.monotonic()
+    conn_rows, ds_rows, bf_rows, need = _floor_shape(conns)
+    shape_s = time.monotonic() - a
+    del conns
+    a = time.monotonic()
+    bf_rows.extend(_floor_backfills(session, sim, headers, need, concurrency))
+    bf_fetch_s = time.monotonic() - a
+    counts, arrow_s, insert_s = _floor_load(workdir, conn_rows, ds_rows, bf_rows)
+    return {
+        "wall_seconds": round(time.monotonic() - t0, 2),
+        "steps": {
+            "list_fetch_incl_render": round(listing["fetch_s"], 2),
+            "list_json_parse": round(listing["parse_s"], 2),
+            "shape_rows": round(shape_s, 2),
+            "backfill_calls": round(bf_fetch_s, 2),
+            "to_arrow": round(arrow_s, 2),
+            "duckdb_insert": round(insert_s, 2),
+        },
+        "list_pages": listing["pages"],
+        "list_page_mb": round(listing["bytes"] / 1e6, 1),
+        "backfill_calls": len(need),
+        "rows": counts,
+    }
+
+
+def _floor_headers(session: Any, sim: SimAddress, scopes: str) -> dict[str, str]:
+    token = session.post(
         sim.token_url,
         data={
             "grant_type": "client_credentials",
             "client_id": sim.client_id,
             "client_secret": sim.client_secret,
-            "scope": cfg.credentials.scopes,
+            "scope": scopes,
         },
     ).json()["access_token"]
-    headers = {
-        "Authorization": f"Bearer {tok}",
-        "x-api-key": sim.client_id,
-        "x-gw-ims-org-id": sim.org_id,
-    }
+    return {"Authorization": f"Bearer {token}", "x-api-key": sim.client_id, "x-gw-ims-org-id": sim.org_id}
+
+
+def _floor_listing(
+    session: Any, sim: SimAddress, headers: dict[str, str], cfg: Any, inline: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    import orjson
+
+    from cja_source.listing import listing_params
+
     params = listing_params(cfg, inline)[0]
-    if not inline:  # the sync asks for granularBackfills in auto mode; a server without them ignores it
-        pass
     fetch_s = parse_s = 0.0
     conns: list[dict[str, Any]] = []
-    page, pages = 0, 1
+    page, pages, size = 0, 1, 0
     while page < pages:
         a = time.monotonic()
-        r = s.get(
+        r = session.get(
             sim.base_url + "/data/connections",
             params={**params, "limit": 1000, "page": page},
             headers=headers,
@@ -120,11 +147,18 @@ def run_floor(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) ->
         fetch_s += b - a
         pages = int(body.get("totalPages") or 0)
         conns.extend(body["content"])
+        size = len(r.content)
         page += 1
-    list_bytes = len(r.content)
-    del r, body
-    conn_rows, ds_rows, bf_rows, need = [], [], [], []
-    a = time.monotonic()
+    return conns, {"fetch_s": fetch_s, "parse_s": parse_s, "pages": pages, "bytes": size}
+
+
+def _floor_shape(
+    conns: list[dict[str, Any]],
+) -> tuple[list[Any], list[Any], list[Any], list[tuple[str, str]]]:
+    conn_rows: list[Any] = []
+    ds_rows: list[Any] = []
+    bf_rows: list[Any] = []
+    need: list[tuple[str, str]] = []
     for c in conns:
         cid = c["id"]
         for d in c.get("dataSets") or ():
@@ -139,33 +173,46 @@ def run_floor(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) ->
             ds_rows.append({k: _jsonish(v) for k, v in d.items()} | {"connectionId": cid})
         c.pop("dataSets", None)
         conn_rows.append({k: _jsonish(v) for k, v in c.items()})
-    shape_s = time.monotonic() - a
-    del conns
-    bf_fetch = time.monotonic()
+    return conn_rows, ds_rows, bf_rows, need
+
+
+def _floor_backfills(
+    session: Any, sim: SimAddress, headers: dict[str, str], need: list[tuple[str, str]], concurrency: int
+) -> list[dict[str, Any]]:
+    import orjson
+
+    def one(pair: tuple[str, str]) -> list[dict[str, Any]]:
+        cid, dsid = pair
+        out: list[dict[str, Any]] = []
+        pg, tp = 0, 1
+        while pg < tp:
+            rr = session.get(
+                f"{sim.base_url}/data/connections/{cid}/datasets/{dsid}/backfills",
+                params={"sortProperty": "createdDate", "sortDirection": "ASC", "limit": 1000, "page": pg},
+                headers=headers,
+            )
+            bb = orjson.loads(rr.content)
+            tp = int(bb.get("totalPages") or 0)
+            for bf in bb["content"]:
+                bf["connectionId"] = cid
+                out.append(bf)
+            pg += 1
+        return out
+
+    rows: list[dict[str, Any]] = []
     if need:
-
-        def one(pair: tuple[str, str]) -> list[dict[str, Any]]:
-            cid, dsid = pair
-            out: list[dict[str, Any]] = []
-            pg, tp = 0, 1
-            while pg < tp:
-                rr = s.get(
-                    f"{sim.base_url}/data/connections/{cid}/datasets/{dsid}/backfills",
-                    params={"sortProperty": "createdDate", "sortDirection": "ASC", "limit": 1000, "page": pg},
-                    headers=headers,
-                )
-                bb = orjson.loads(rr.content)
-                tp = int(bb.get("totalPages") or 0)
-                for bf in bb["content"]:
-                    bf["connectionId"] = cid
-                    out.append(bf)
-                pg += 1
-            return out
-
         with ThreadPoolExecutor(concurrency) as ex:
-            for rows in ex.map(one, need):
-                bf_rows.extend(rows)
-    bf_fetch_s = time.monotonic() - bf_fetch
+            for got in ex.map(one, need):
+                rows.extend(got)
+    return rows
+
+
+def _floor_load(
+    workdir: Path, conn_rows: list[Any], ds_rows: list[Any], bf_rows: list[Any]
+) -> tuple[dict[str, int], float, float]:
+    import duckdb
+    import pyarrow as pa
+
     a = time.monotonic()
     tables = {
         "connections": pa.Table.from_pylist(conn_rows),
@@ -173,7 +220,9 @@ def run_floor(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) ->
         "backfills": pa.Table.from_pylist(bf_rows),
     }
     arrow_s = time.monotonic() - a
-    del conn_rows, ds_rows, bf_rows
+    conn_rows.clear()
+    ds_rows.clear()
+    bf_rows.clear()
     a = time.monotonic()
     con = duckdb.connect(str(workdir / "p4_floor.duckdb"))
     counts = {}
@@ -183,22 +232,7 @@ def run_floor(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) ->
         con.unregister("t")
         counts[name] = tbl.num_rows
     con.close()
-    insert_s = time.monotonic() - a
-    return {
-        "wall_seconds": round(time.monotonic() - t0, 2),
-        "steps": {
-            "list_fetch_incl_render": round(fetch_s, 2),
-            "list_json_parse": round(parse_s, 2),
-            "shape_rows": round(shape_s, 2),
-            "backfill_calls": round(bf_fetch_s, 2),
-            "to_arrow": round(arrow_s, 2),
-            "duckdb_insert": round(insert_s, 2),
-        },
-        "list_pages": pages,
-        "list_page_mb": round(list_bytes / 1e6, 1),
-        "backfill_calls": len(need),
-        "rows": counts,
-    }
+    return counts, arrow_s, time.monotonic() - a
 
 
 def main() -> int:
