@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import query
 from tests.fleet.conftest import ORGS
+from tests.helpers import query
 from tests.truth_compare import assert_matches_truth
 
 dagster = pytest.importorskip("dagster")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from cja_sync.cli import main
-from tests.conftest import query
 from tests.fleet.conftest import ORGS, run_args
+from tests.helpers import query
 from tests.truth_compare import assert_matches_truth
 
 EMEA, US = ORGS["emea"]["org_id"], ORGS["us"]["org_id"]
