@@ -131,6 +131,22 @@ def sync(
     cfg = settings(sim, **kw)
     client = make_client(cfg)
     log: list[tuple[float, float, str, Any]] = []
+    log_requests(client, log)
+    opts = RunOptions(
+        duckdb_path=str(workdir / f"{name}.duckdb"),
+        pipelines_dir=str(workdir / "pipelines"),
+        pipeline_name=name,
+    )
+    summary = run_sync(cfg, opts, client)
+    return summary, log
+
+
+def data_requests(summary: dict[str, Any]) -> dict[str, int]:
+    return {k: v for k, v in (summary.get("requests") or {}).items()}
+
+
+def log_requests(client: Any, log: list[tuple[float, float, str, Any]]) -> Any:
+    """Record every request `client` sends as (start, end, endpoint, status) in `log`."""
     orig = client.session.send
 
     def send(req: Any, **k: Any) -> Any:
@@ -143,15 +159,5 @@ def sync(
         finally:
             log.append((t0, time.monotonic(), endpoint_of(req.url), status))
 
-    client.session.send = send  # type: ignore[method-assign]
-    opts = RunOptions(
-        duckdb_path=str(workdir / f"{name}.duckdb"),
-        pipelines_dir=str(workdir / "pipelines"),
-        pipeline_name=name,
-    )
-    summary = run_sync(cfg, opts, client)
-    return summary, log
-
-
-def data_requests(summary: dict[str, Any]) -> dict[str, int]:
-    return {k: v for k, v in (summary.get("requests") or {}).items()}
+    client.session.send = send
+    return client

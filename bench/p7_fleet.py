@@ -16,6 +16,8 @@ N, W = 12, 6.0
 
 
 def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
+    from harness import log_requests
+
     from cja_source import make_client
     from cja_sync.fleet import run_fleet
     from cja_sync.sync import RunOptions
@@ -40,7 +42,9 @@ def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
             name: settings(sim, requests_per_window=N, window_seconds=W, max_concurrency=args.p3_concurrency)
             for name, sim in sims.items()
         }
-        clients = {name: _logged(make_client(cfg), logs.setdefault(name, [])) for name, cfg in fleet.items()}
+        clients = {
+            name: log_requests(make_client(cfg), logs.setdefault(name, [])) for name, cfg in fleet.items()
+        }
         opts = RunOptions(duckdb_path=str(workdir / "p7.duckdb"), pipelines_dir=str(workdir / "p7"))
         t0 = time.monotonic()
         result = run_fleet(fleet, opts, max_parallel=ORGS, clients=clients)
@@ -87,22 +91,3 @@ def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
         f"[backfill phases {', '.join(phases)}; all phases {in_phase_total} requests in "
         f"{last - first:.0f} s; whole fleet {wall:.1f} s]",
     )
-
-
-def _logged(client: Any, log: list[tuple[float, float, str, Any]]) -> Any:
-    from harness import endpoint_of
-
-    orig = client.session.send
-
-    def send(req: Any, **k: Any) -> Any:
-        t0 = time.monotonic()
-        status: Any = "error"
-        try:
-            resp = orig(req, **k)
-            status = resp.status_code
-            return resp
-        finally:
-            log.append((t0, time.monotonic(), endpoint_of(req.url), status))
-
-    client.session.send = send
-    return client
