@@ -35,9 +35,7 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
             inline = d.get("backfills") if isinstance(d.get("backfills"), list) else None
             plan = plan_pair(ctx.cfg.backfills, ctx.full, snapshot.pairs.get((cid, dsid)), summary, inline)
             if plan is Plan.INLINE:
-                batch.extend(
-                    backfill_rows(cid, dsid, inline or (), ctx.org_id, ctx.now, snapshot.backfills_first_seen)
-                )
+                batch.extend(pair_rows(ctx, cid, dsid, inline or []))
                 ctx.count("pairs_inline")
             elif plan is Plan.FETCH:
                 to_fetch.append((cid, dsid))
@@ -91,10 +89,11 @@ def fetched_rows(
 
 def fetch_pair(ctx: SyncContext, cid: str, dsid: str, summary_total: int | None) -> list[Row]:
     items = backfill_items(ctx.client, cid, dsid, int(ctx.cfg.page_size), summary_total)
-    return rows_of(ctx, cid, dsid, items)
+    return pair_rows(ctx, cid, dsid, items)
 
 
-def rows_of(ctx: SyncContext, cid: str, dsid: str, items: list[Any]) -> list[Row]:
+def pair_rows(ctx: SyncContext, cid: str, dsid: str, items: list[Any]) -> list[Row]:
+    """Rows of one pair's backfills, first-seen times carried over from the warehouse."""
     return backfill_rows(cid, dsid, items, ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
 
 
@@ -120,9 +119,7 @@ def relist_busy_connections(
         summary = summary_key(d.get("backfillSummary"))
         complete = isinstance(inline, list) and (summary is None or len(inline) == summary[0])
         if complete and dsid in per_connection.get(cid, ()):
-            rows.extend(
-                backfill_rows(cid, dsid, inline or (), ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
-            )
+            rows.extend(pair_rows(ctx, cid, dsid, inline or []))
             covered.add((cid, dsid))
     if not lists_seen:  # this org does not return inline lists: stop asking for them
         ctx.relist_disabled = True

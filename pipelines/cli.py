@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    # commands are imported when chosen: `--version` and `--help` stay fast and need no dlt
+    # commands are imported when chosen: `--version` and `--help` skip the warehouse and HTTP code
     if args.command != "simulate":
         from .errors import check_settings_files
 

@@ -21,6 +21,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from cja_source import cja_source, make_client
 from cja_source.client import CJAClient
 from cja_source.configuration import CJASourceConfiguration
+from cja_source.snapshot import read_snapshot
 
 from .errors import as_cja_error
 from .finish import publish, settle
@@ -30,7 +31,7 @@ from .options import RunOptions
 from .pipeline_factory import loader_format, make_pipeline
 from .progress import Progress
 from .run_log import close_abandoned_runs, log_run, record_failure_directly, run_row
-from .warehouse import pipeline_lock, read_snapshot
+from .warehouse import pipeline_lock
 
 __all__ = ["RunOptions", "make_pipeline", "run_sync"]
 

@@ -15,7 +15,6 @@ import dlt
 from cja_source.configuration import CJASourceConfiguration
 from cja_source.errors import ConcurrentRunError
 from cja_source.snapshot import existing_tables, table_columns
-from cja_source.snapshot import read_snapshot as read_snapshot  # re-exported for the runner
 
 logger = logging.getLogger("cja_sync")
 
