@@ -28,7 +28,7 @@ from .finish import publish, settle
 from .identity import pipeline_name_for, target_of
 from .locks import WarehouseTurns, warehouse_lock
 from .options import RunOptions
-from .pipeline_factory import loader_format, make_pipeline
+from .pipeline_factory import load_workers, loader_format, make_pipeline
 from .progress import Progress
 from .run_log import close_abandoned_runs, log_run, record_failure_directly, run_row
 from .warehouse import pipeline_lock
@@ -132,7 +132,7 @@ def _run_locked(
         normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         rows = dict(normalized.row_counts) if normalized else {}
         with turn:
-            pipeline.load(raise_on_failed_jobs=True)
+            pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline))
             summary.update(settle(pipeline, cfg, started))
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
         summary["status"] = "succeeded"
@@ -179,7 +179,7 @@ def _finish_pending(pipeline: dlt.Pipeline) -> bool:
     logger.warning("loading the data an interrupted run left behind")
     try:
         pipeline.normalize()
-        pipeline.load(raise_on_failed_jobs=True)
+        pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline))
         return False
     except Exception as exc:  # noqa: BLE001 - whatever stops it, the package is not loadable
         logger.warning(

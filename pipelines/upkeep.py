@@ -39,7 +39,7 @@ def repair_history(pipeline: dlt.Pipeline) -> dict[str, int]:
         row = "rowid" if pipeline.destination.destination_name == "duckdb" else "ctid"
         dup = sql.execute_sql(
             f"DELETE FROM {h} WHERE {row} IN (SELECT r FROM (SELECT {row} AS r, ROW_NUMBER() OVER "
-            f"(PARTITION BY connection_id, {VERSION_COLUMN}, {VALID_FROM} ORDER BY _dlt_id) AS n "
+            f"(PARTITION BY connection_id, {VERSION_COLUMN}, {VALID_FROM} ORDER BY {row}) AS n "
             f"FROM {h}) AS d WHERE d.n > 1) RETURNING 1"
         )
         newest_open = (
