@@ -20,7 +20,7 @@ from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
 from . import history, settings
-from .arrow_rows import backfills_table, hinted_table
+from .arrow_rows import backfills_table
 from .backfill_fetch import page_backfill_batches
 from .client import CJAClient, ClientConfig
 from .configuration import CJASourceConfiguration, load_settings
@@ -61,7 +61,6 @@ logger = logging.getLogger("cja_source")
 
 SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
 DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
-HISTORY_HINTS = history.column_hints()
 DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
 
 
@@ -179,9 +178,7 @@ def connections(page: ListingPage, ctx: SyncContext) -> TDataItems:
 @dlt.transformer(name=history.TABLE, **history.RESOURCE_HINTS)
 def connections_history(page: ListingPage, ctx: SyncContext) -> TDataItems:
     """One row per version of a connection's configuration (scd2; see cja_source/history.py)."""
-    # as Arrow: a version row carries every dataset's settings (~60 kB for 100 datasets), and
-    # dlt's row normalizer holds hundreds of them at once (bench P4: +220 MB)
-    yield hinted_table(history.history_rows(page.items, ctx.org_id), HISTORY_HINTS)
+    yield history.history_rows(page.items, ctx.org_id)
 
 
 @dlt.transformer(

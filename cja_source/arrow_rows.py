@@ -24,22 +24,6 @@ BACKFILL_TYPES: dict[str, pa.DataType] = {
     "first_seen_at": UTC_US,
     "last_seen_at": UTC_US,
 }
-# dlt data type of a column hint -> Arrow type, for tables whose every column is hinted
-ARROW_OF_HINT: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "bigint": pa.int64(),
-    "bool": pa.bool_(),
-    "double": pa.float64(),
-    "timestamp": UTC_US,
-}
-ARROW_ERRORS = (
-    pa.ArrowInvalid,
-    pa.ArrowTypeError,
-    pa.ArrowNotImplementedError,
-    TypeError,
-    ValueError,
-    KeyError,
-)
 API_NAMES = {
     "startDate": "start_date",
     "endDate": "end_date",
@@ -80,27 +64,5 @@ def backfills_table(rows: list[dict[str, Any]]) -> pa.Table | list[dict[str, Any
         for name in extra:
             columns[name] = pa.array([r.get(name) for r in rows])
         return pa.table(columns)
-    except ARROW_ERRORS:
-        return rows
-
-
-def hinted_table(
-    rows: list[dict[str, Any]], hints: dict[str, dict[str, Any]]
-) -> pa.Table | list[dict[str, Any]]:
-    """One Arrow table for rows whose keys are all hinted columns; the rows unchanged when a row
-    has another key or a value does not fit its hinted type (dlt's row normalizer then decides).
-    Timestamps may come as ISO text, as the API sends them."""
-    if not rows or any(key not in hints for r in rows for key in r):
-        return rows
-    try:
-        columns: dict[str, pa.Array] = {}
-        for name, hint in hints.items():
-            wanted = ARROW_OF_HINT[hint["data_type"]]
-            values = [r.get(name) for r in rows]
-            if wanted == UTC_US and all(v is None or isinstance(v, str) for v in values):
-                columns[name] = pc.cast(pa.array(values, pa.string()), wanted)
-            else:
-                columns[name] = pa.array(values, wanted)
-        return pa.table(columns)
-    except ARROW_ERRORS:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
         return rows

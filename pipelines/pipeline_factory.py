@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import os
 from pathlib import Path
 from typing import Any, cast
@@ -17,14 +20,15 @@ from cja_source.errors import ConfigurationError
 from .locks import install_duckdb_open_wait
 from .options import RunOptions
 
-# DuckDB settings of a sync's own connection (readers keep DuckDB's defaults). dlt already loads
-# several files at once; with one DuckDB thread each the load of the maximal org took 4.0 s and
-# ~500 MB instead of 4.9 s and ~570 MB (bench P4). Nothing the sync writes or asks depends on
-# the order rows were inserted in, and keeping it costs DuckDB memory.
+# DuckDB settings of a sync's own connection (readers keep DuckDB's defaults): with one DuckDB
+# thread the load of the maximal org took 4.0 s and ~500 MB instead of 4.9 s and ~570 MB on two
+# cores (bench P4). Nothing the sync writes or asks depends on the order rows were inserted in,
+# and keeping that order costs DuckDB memory.
 SYNC_DUCKDB = {"threads": 1, "preserve_insertion_order": False}
+SYNC_DUCKDB_MEMORY = "128MB"  # see run_sync
 DLT_LOAD_WORKERS = 20  # dlt's default
 # rows dlt buffers per table before it writes them (its default is 5,000)
-WRITER_BUFFER_ROWS = 500
+WRITER_BUFFER_ROWS = 100
 
 
 def make_pipeline(
@@ -78,7 +82,9 @@ def keep_memory_low() -> None:
     # still pending (seven 45 MB pages alive at once); fifo drains each page before the next
     os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
     # dlt buffers 5,000 rows per table before writing, as one line in extract and one Arrow
-    # conversion in normalize: 5,000 connections_history rows of ~60 kB each is most of a GB
+    # conversion in normalize: connections_history rows are ~60 kB each for 100 datasets, and
+    # normalizing them grew RSS by 220 MB at 500 rows, 80 MB at 100 (extract's writer settings
+    # are read under `sources`)
     os.environ.setdefault("SOURCES__DATA_WRITER__BUFFER_MAX_ITEMS", str(WRITER_BUFFER_ROWS))
     os.environ.setdefault("NORMALIZE__DATA_WRITER__BUFFER_MAX_ITEMS", str(WRITER_BUFFER_ROWS))
     # Arrow's default pool (jemalloc) keeps what extract and normalize freed, and the load phase
@@ -86,10 +92,20 @@ def keep_memory_low() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
+def give_back_freed_memory() -> None:
+    """Return to the system what extract and normalize freed but glibc's malloc keeps for reuse:
+    DuckDB allocates with its own allocator and cannot reuse it, so the load's peak would stack on
+    top (bench P4: the load started ~40 MB lower). Nothing to do where there is no glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
 def load_workers(pipeline: dlt.Pipeline) -> int:
-    """Load jobs at once. DuckDB is one engine on one file: two jobs kept both cores busy and
-    loaded the maximal org in 3.8 s at ~470 MB; dlt's 20 took 4.3 s at ~510 MB (bench P4)."""
-    return 2 if pipeline.destination.destination_name == "duckdb" else DLT_LOAD_WORKERS
+    """Load jobs at once. DuckDB is one engine on one file, and two big statements at once (the
+    backfills merge beside the connections_history copy) stack their memory: with one job the
+    maximal org's sync peaked at 507-527 MB in three runs, with two at 526-594 MB, in the same
+    time at DuckDB's 128 MB (bench P4). Other destinations keep dlt's default."""
+    return 1 if pipeline.destination.destination_name == "duckdb" else DLT_LOAD_WORKERS
 
 
 def loader_format(pipeline: dlt.Pipeline) -> TLoaderFileFormat | None:

@@ -28,7 +28,13 @@ from .finish import publish, settle
 from .identity import pipeline_name_for, target_of
 from .locks import WarehouseTurns, warehouse_lock
 from .options import RunOptions
-from .pipeline_factory import load_workers, loader_format, make_pipeline
+from .pipeline_factory import (
+    SYNC_DUCKDB_MEMORY,
+    give_back_freed_memory,
+    load_workers,
+    loader_format,
+    make_pipeline,
+)
 from .progress import Progress
 from .run_log import close_abandoned_runs, log_run, record_failure_directly, run_row
 from .warehouse import pipeline_lock
@@ -68,9 +74,11 @@ def run_sync(
     if not opts.pipeline_name:
         opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
     # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh file
-    # takes what it is given: 256 MB keeps a maximal org's load under 1 GB of RSS, spilling to disk
-    # beside the file if a merge needs more. Reading commands (health, report) keep DuckDB's default.
-    pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", "256MB"))
+    # takes what it is given. Each big statement of a maximal org's load (the backfills merge, the
+    # ~60 MB of connections_history text) grew RSS by ~230 MB at 256 MB and by 120-175 MB at
+    # 128 MB, for about a second more in all (bench P4); DuckDB spills to disk beside the file if a
+    # merge needs more. Reading commands (health, report) keep DuckDB's default.
+    pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", SYNC_DUCKDB_MEMORY))
     if turn is None and turn_wait is not None:
         turn = WarehouseTurns(target, pipeline, turn_wait)
     if turn is not None:
@@ -132,6 +140,7 @@ def _run_locked(
         normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         rows = dict(normalized.row_counts) if normalized else {}
         with turn:
+            give_back_freed_memory()
             pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline))
             summary.update(settle(pipeline, cfg, started))
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}

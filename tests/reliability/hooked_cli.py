@@ -8,7 +8,7 @@ The pause points are inside dlt, after the phase has done its work and before it
 - load: `Load.complete_package` (every job of the package executed in the warehouse, the package
   not yet marked loaded in `_dlt_loads` nor moved to `loaded/`);
 - job=<table>.<ext>: right after the load job of `<table>` with file extension `<ext>` ran in the
-  warehouse (committed) and before dlt records it as completed: `parquet`/`csv`/`insert_values` is the
+  warehouse (committed) and before dlt records it as completed: `parquet`/`insert_values` is the
   copy into the table (or its staging table, for merges), `sql` the merge that follows it, for
   `connections_history` the scd2 merge;
 - reconcile: right after `reconcile` committed its deletion marks, before the history repair and

@@ -110,7 +110,7 @@ def test_kill_9_at_each_load_step_duckdb(rsim, cli, tmp_path: Path, step: str):
     _kill_at_step_then_exact(rsim, cli, tmp_path, step, cli.opts(), [])
 
 
-PG_STEPS = ["job=connections_history.csv", "job=connections_history.sql", "job=backfills.sql"]
+PG_STEPS = ["job=connections_history.insert_values", "job=connections_history.sql", "job=backfills.sql"]
 
 
 @pytest.mark.parametrize("step", PG_STEPS)
