@@ -141,7 +141,7 @@ def _run_locked(
         rows = dict(normalized.row_counts) if normalized else {}
         with turn:
             give_back_freed_memory()
-            pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline))
+            pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline, sum(rows.values())))
             summary.update(settle(pipeline, cfg, started))
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
         summary["status"] = "succeeded"
