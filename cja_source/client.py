@@ -243,7 +243,8 @@ class CJAClient:
         next_limit: Callable[[list[dict[str, Any]], int], int] | None = None,
         guard: PagingGuard | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
-        """Yield (items, page body without content) for every page; a timed-out page is asked
+        """Yield (items, page body without content) for every page; `page_size` is the first page's
+        limit, `next_limit` (given the page and its limit) the next one's. A timed-out page is asked
         again at half the size, since the gateway cuts every request at 60 s. `guard` raises
         PagingError when the listing cannot end (not retried: asking again would not help)."""
         cursor = CJAPagePaginator(limit=page_size)
@@ -270,7 +271,7 @@ class CJAClient:
             meta = {k: v for k, v in body.items() if k != "content"}
             del body  # the page's items are all we keep
             if next_limit is not None and cursor.has_next_page:
-                cursor.resize(max(1, min(page_size, next_limit(items, cursor.limit))))
+                cursor.resize(max(1, min(settings.MAX_PAGE_SIZE, next_limit(items, cursor.limit))))
             yield items, meta
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from . import settings
@@ -37,7 +38,8 @@ def listing_guard() -> PagingGuard:
     return PagingGuard(LIST_WHERE, settings.MAX_CONNECTIONS_PER_ORG, ORG_LIMIT)
 
 
-def _inline_limit(items: list[dict[str, Any]], limit: int) -> int:
+def _inline_limit(items: list[dict[str, Any]], limit: int, most: int) -> int:
+    """The next page's limit: about INLINE_ITEMS_PER_PAGE nested items, at most `most`."""
     nested = sum(  # runs before the items are validated: skips what is not an object
         1 + len(d.get("backfills") or ())
         for c in items
@@ -46,7 +48,7 @@ def _inline_limit(items: list[dict[str, Any]], limit: int) -> int:
         if isinstance(d, dict)
     )
     per_connection = max(1.0, nested / max(1, len(items)))
-    wanted = max(settings.MIN_PAGE_SIZE, int(INLINE_ITEMS_PER_PAGE / per_connection))
+    wanted = min(most, max(settings.MIN_PAGE_SIZE, int(INLINE_ITEMS_PER_PAGE / per_connection)))
     if abs(wanted - limit) <= RESIZE_TOLERANCE * limit:
         return limit
     return wanted
@@ -103,7 +105,7 @@ def connection_pages(
         for _pass in range(MAX_LISTING_PASSES):
             expected = 0
             first = min(page_size, INLINE_FIRST_PAGE) if inline_backfills else page_size
-            resize = _inline_limit if inline_backfills else None
+            resize = partial(_inline_limit, most=page_size) if inline_backfills else None
             pages = client.paginate("list", path, params, first, next_limit=resize, guard=listing_guard())
             for items, meta in pages:
                 total = meta.get("totalElements")

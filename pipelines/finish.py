@@ -18,7 +18,7 @@ from cja_source.snapshot import existing_tables
 from .alerts import prune_history, record_alerts
 from .pipeline_factory import loader_format
 from .run_log import log_run, runs_pipeline
-from .upkeep import after_success, repair_history
+from .upkeep import after_success, analyze_if_postgres, repair_history
 from .views import create_views
 from .warehouse import reconcile
 
@@ -63,7 +63,10 @@ def settle(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetim
 
 def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: dict[str, Any]) -> list[str]:
     """Record the run, then the views (they measure ages against the latest successful sync, so
-    they follow its `sync_runs` row), then statistics and pruning. Returns the view names."""
+    they follow its `sync_runs` row), then alerts and pruning. Returns the view names."""
+    # statistics first: the alerts below read the views, and on a Postgres table without any
+    # (autovacuum off or behind) that read took minutes after a first sync of the maximal org
+    analyze_if_postgres(pipeline)
     log_run(pipeline, succeeded_row, loader_format(pipeline))
     views = create_views(pipeline, cfg.health)
     # after the views: the run's alert conditions are read from them

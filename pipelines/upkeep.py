@@ -15,11 +15,15 @@ logger = logging.getLogger("cja_sync")
 
 
 def after_success(pipeline: dlt.Pipeline, runs: dlt.Pipeline) -> None:
-    """Last step of a good run, once every table, view and sync_runs row is written: statistics
-    for Postgres' planner, and no loaded package left on disk."""
+    """Last step of a good run, once every table, view and sync_runs row is written: no loaded
+    package left on disk."""
+    prune_loaded_packages(pipeline, runs)
+
+
+def analyze_if_postgres(pipeline: dlt.Pipeline) -> None:
+    """Statistics for Postgres' planner right after a load (DuckDB keeps its own as it writes)."""
     if pipeline.destination.destination_name == "postgres":
         analyze_dataset(pipeline)
-    prune_loaded_packages(pipeline, runs)
 
 
 def repair_history(pipeline: dlt.Pipeline) -> dict[str, int]:

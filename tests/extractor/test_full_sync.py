@@ -91,3 +91,15 @@ def test_backfill_fields_that_change_type_or_appear(make_sim, duckdb_opts):
     sim.faults.reset()
     run_sync(cfg, opts.__class__(**{**opts.__dict__, "full": True}))
     assert_matches_truth(opts, sim.truth())
+
+
+def test_inline_first_sync_probes_then_reads_the_rest_in_one_page(make_sim, duckdb_opts):
+    """With inline lists a first page of 50 connections measures how big a connection is; an org of
+    small connections is then read in one more page of up to page_size, not in pages of 50."""
+    sim = make_sim(connections=120, seed=5)
+    opts = duckdb_opts()
+    summary = run_sync(fast_settings(sim, page_size=1000, backfills="auto"), opts)
+    assert_matches_truth(opts, sim.truth())
+    assert summary["rows"]["connections"] == 120
+    assert sim.count("list") == 2
+    assert sim.count("backfills") == 0
