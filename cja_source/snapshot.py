@@ -71,17 +71,15 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
                 snap.pairs[(row[0], row[1])] = PairState(row[2], summary, info or None)
             stored_counts: dict[tuple[str, str], int] = {}
             if "backfills" in present:
-                statuses: dict[str, str] = {}  # one str object per status, not one per row
-                for bid, cid, dsid, first_seen, status in rows_of(
+                for cid, dsid, count in rows_of(
                     sql,
-                    "SELECT id, connection_id, data_set_id, first_seen_at, status "
-                    f"FROM {q('backfills')} {where}",
+                    f"SELECT connection_id, data_set_id, COUNT(*) FROM {q('backfills')} {where} "
+                    "GROUP BY connection_id, data_set_id",
                     *args,
                 ):
-                    snap.backfills_first_seen[bid] = first_seen
-                    if status != "COMPLETED":
-                        snap.backfills_status[bid] = statuses.setdefault(status, status)
-                    stored_counts[(cid, dsid)] = stored_counts.get((cid, dsid), 0) + 1
+                    stored_counts[(cid, dsid)] = int(count)
+                select = f"SELECT id, first_seen_at, status FROM {q('backfills')} {where}"
+                _read_backfills(sql, select, args, snap)
             if "sync_runs" in present:
                 for org, started in rows_of(
                     sql,
@@ -107,6 +105,24 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
         if state.summary is not None and state.summary[0] != stored_counts.get(key, 0):
             state.summary = None
     return snap
+
+
+# rows of the backfills table fetched at a time: a maximal org has ~500k, and all at once were
+# ~200 MB of tuples beside the dicts they fill
+SNAPSHOT_CHUNK_ROWS = 50_000
+
+
+def _read_backfills(sql: Any, statement: str, args: list[Any], snap: WarehouseSnapshot) -> None:
+    """First-seen time and open status of every stored backfill, one chunk of rows at a time.
+    Statuses and first-seen times repeat across many rows: one object each, not one per row."""
+    statuses: dict[str, str] = {}
+    times: dict[Any, Any] = {}
+    with sql.execute_query(statement, *args) as cursor:
+        while chunk := cursor.fetchmany(SNAPSHOT_CHUNK_ROWS):
+            for bid, first_seen, status in chunk:
+                snap.backfills_first_seen[bid] = times.setdefault(first_seen, first_seen)
+                if status != "COMPLETED":
+                    snap.backfills_status[bid] = statuses.setdefault(status, status)
 
 
 def rows_of(sql: Any, statement: str, *args: Any) -> Sequence[Sequence[Any]]:

@@ -134,6 +134,9 @@ def _run_locked(
             stats=stats,
         )
         pipeline.extract(source, loader_file_format=fmt)
+        # the snapshot (a dict entry per stored backfill) is of no use after the extract, and a
+        # full re-sync of the maximal org would carry its ~100 MB through normalize and load
+        del source, snapshot
         if progress:
             progress.stop()
         pipeline.normalize()
