@@ -78,7 +78,7 @@ def make_pipeline(
 
 def keep_memory_low() -> None:
     """Settings that keep a large first sync's memory down (bench P4, 1,000 connections x 100
-    datasets: peak RSS from ~950 MB to ~640 MB, with the listing's smaller pages, in less time).
+    datasets: with the listing's smaller pages and DuckDB's settings, from 952 MB to ~520 MB).
     Each is a default that dlt's own config (toml, environment) still overrides."""
     # dlt's default round-robin advances the listing while the previous pages' transformers are
     # still pending (seven 45 MB pages alive at once); fifo drains each page before the next
