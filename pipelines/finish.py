@@ -15,6 +15,7 @@ from cja_source.configuration import CJASourceConfiguration, load_settings
 from cja_source.errors import CJAError
 from cja_source.snapshot import existing_tables
 
+from .alerts import TABLE as ALERTS_TABLE
 from .alerts import prune_history, record_alerts
 from .pipeline_factory import loader_format
 from .run_log import log_run, runs_pipeline
@@ -64,14 +65,14 @@ def settle(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetim
 def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: dict[str, Any]) -> list[str]:
     """Record the run, then the views (they measure ages against the latest successful sync, so
     they follow its `sync_runs` row), then alerts and pruning. Returns the view names."""
-    # statistics first: the alerts below read the views, and on a Postgres table without any
-    # (autovacuum off or behind) that read took minutes after a first sync of the maximal org
-    analyze_if_postgres(pipeline)
     log_run(pipeline, succeeded_row, loader_format(pipeline))
     views = create_views(pipeline, cfg.health)
-    # after the views: the run's alert conditions are read from them
+    # statistics before the alerts read the views: on Postgres tables without any (autovacuum off
+    # or behind) that read ran for minutes after a first sync of the maximal org
+    analyze_if_postgres(pipeline)
     record_alerts(pipeline, succeeded_row)
     prune_history(pipeline, cfg.health, succeeded_row["started_at"])
+    analyze_if_postgres(pipeline, {ALERTS_TABLE})
     after_success(pipeline, runs_pipeline(pipeline))
     return views
 

@@ -4,6 +4,7 @@ directory stays small."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 import dlt
 
@@ -20,10 +21,11 @@ def after_success(pipeline: dlt.Pipeline, runs: dlt.Pipeline) -> None:
     prune_loaded_packages(pipeline, runs)
 
 
-def analyze_if_postgres(pipeline: dlt.Pipeline) -> None:
-    """Statistics for Postgres' planner right after a load (DuckDB keeps its own as it writes)."""
+def analyze_if_postgres(pipeline: dlt.Pipeline, tables: Collection[str] | None = None) -> None:
+    """Statistics for Postgres' planner (DuckDB keeps its own as it writes): every table of the
+    dataset, or only `tables`."""
     if pipeline.destination.destination_name == "postgres":
-        analyze_dataset(pipeline)
+        analyze_dataset(pipeline, tables)
 
 
 def repair_history(pipeline: dlt.Pipeline) -> dict[str, int]:
@@ -64,10 +66,11 @@ def repair_history(pipeline: dlt.Pipeline) -> dict[str, int]:
     return out
 
 
-def analyze_dataset(pipeline: dlt.Pipeline) -> None:
-    """ANALYZE every table of the dataset. Freshly loaded tables have no statistics until
-    autovacuum gets to them (never, where it is off), and the planner then picks nested loops
-    over hundreds of thousands of rows: minutes for a view that takes a second."""
+def analyze_dataset(pipeline: dlt.Pipeline, tables: Collection[str] | None = None) -> None:
+    """ANALYZE every table of the dataset (or those of `tables` that exist). Freshly loaded
+    tables have no statistics until autovacuum gets to them (never, where it is off), and the
+    planner then picks nested loops over hundreds of thousands of rows: minutes for a view that
+    takes a second."""
     with pipeline.sql_client() as sql:
         rows = sql.execute_sql(
             "SELECT table_name FROM information_schema.tables "
@@ -75,7 +78,8 @@ def analyze_dataset(pipeline: dlt.Pipeline) -> None:
             sql.dataset_name,
         )
         for (table,) in rows or ():
-            sql.execute_sql(f"ANALYZE {sql.make_qualified_table_name(table)}")
+            if tables is None or table in tables:
+                sql.execute_sql(f"ANALYZE {sql.make_qualified_table_name(table)}")
 
 
 def prune_loaded_packages(*pipelines: dlt.Pipeline) -> int:
