@@ -20,7 +20,7 @@ from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
 from . import history, settings
-from .arrow_rows import backfills_table
+from .arrow_rows import backfills_table, datasets_table
 from .backfill_fetch import page_backfill_batches
 from .client import CJAClient, ClientConfig
 from .configuration import CJASourceConfiguration, load_settings
@@ -36,6 +36,7 @@ from .observations import (
 )
 from .read_ahead import read_ahead
 from .records import (
+    DATASET_LISTS,
     WarehouseSnapshot,
     connection_row,
     container_field_rows,
@@ -196,15 +197,26 @@ def datasets(page: ListingPage, ctx: SyncContext) -> TDataItems:
     """One row per (connection, dataset) pair ever seen, with its backfillSummary."""
     schema_infos = page_schema_infos(ctx, page) if ctx.cfg.fetch_schema_info else {}
     pairs = ctx.snapshot.pairs
-    rows = []
+    items, cids, states, infos = [], [], [], []
     for c in page.items:
         cid = with_prefix(c["id"])
         for d in c.get("dataSets") or ():
             key = (cid, d["dataSetId"])
             state = pairs.get(key)
-            info = schema_infos.get(key) or (state.schema_info if state else None)
-            rows.append(dataset_row(cid, d, ctx.org_id, ctx.now, state, info))
-    yield rows
+            items.append(d)
+            cids.append(cid)
+            states.append(state)
+            infos.append(schema_infos.get(key) or (state.schema_info if state else None))
+    if not any(infos):  # schemaInfo (asked per connection, opt-in) takes the rows' way
+        first_seen = [(s.first_seen_at if s else None) or ctx.now for s in states]
+        table = datasets_table(items, cids, first_seen, ctx.org_id, ctx.now, DATASET_LISTS)
+        if table is not None:
+            yield table
+            return
+    yield [
+        dataset_row(cid, d, ctx.org_id, ctx.now, state, info)
+        for cid, d, state, info in zip(cids, items, states, infos, strict=True)
+    ]
 
 
 @dlt.transformer(

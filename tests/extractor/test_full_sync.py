@@ -93,6 +93,38 @@ def test_backfill_fields_that_change_type_or_appear(make_sim, duckdb_opts):
     assert_matches_truth(opts, sim.truth())
 
 
+def test_dataset_fields_that_change_type_or_appear(make_sim, duckdb_opts):
+    """Datasets reach dlt as Arrow tables while they have DataSetMetadata's documented shape. One
+    dataset with a new field, or with a value of another type, sends its page as plain rows; pages
+    of both kinds load into one table, in one run and across runs, with dlt's column names."""
+    sim = make_sim(connections=12)
+    cid = sim.connection_ids()[5]
+    odd = sim.add_dataset(cid, dataSourceType={"id": "other", "type": "Other", "region": "emea"})
+    cfg, opts = fast_settings(sim, page_size=4), duckdb_opts()
+    run_sync(cfg, opts)
+    assert_matches_truth(opts, sim.truth())
+    columns = "connection_id, data_set_id, data_source_type__region, data_source_type__id"
+    stored = query(opts, f"SELECT {columns} FROM {{t}}datasets WHERE data_source_type__region IS NOT NULL")
+    assert stored == [(cid, odd, "emea", "other")]
+    assert query(opts, "SELECT count(*) FROM {t}datasets WHERE lookup_parent_fields IS NOT NULL") == query(
+        opts, "SELECT count(*) FROM {t}datasets WHERE type = 'lookup'"
+    )
+
+    sim.faults.type_changes = {"lastIngestedTime": "yesterday", "streaming": "sometimes"}
+    run_sync(cfg, opts)
+    listed = sim.truth().datasets.values()
+    ingested = sum(1 for d in listed if d.get("lastIngestedTime"))
+    assert 0 < ingested < len(listed)
+    assert query(
+        opts,
+        "SELECT count(last_ingested_time__v_text), count(streaming__v_text), count(last_ingested_time) "
+        "FROM {t}datasets WHERE last_ingested_time__v_text = 'yesterday' OR streaming__v_text = 'sometimes'",
+    ) == [(ingested, len(listed), 0)]
+    sim.faults.reset()
+    run_sync(cfg, opts)
+    assert_matches_truth(opts, sim.truth())
+
+
 def test_inline_first_sync_probes_then_reads_the_rest_in_one_page(make_sim, duckdb_opts):
     """With inline lists a first page of 50 connections measures how big a connection is; an org of
     small connections is then read in one more page of up to page_size, not in pages of 50."""
