@@ -17,7 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 UTC_US = pa.timestamp("us", tz="UTC")
-UNFIT = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError)
+# OverflowError: an integer beyond int64 (orjson reads up to 2**64 - 1)
+UNFIT = (
+    pa.ArrowInvalid,
+    pa.ArrowTypeError,
+    pa.ArrowNotImplementedError,
+    TypeError,
+    ValueError,
+    OverflowError,
+)
 
 # column -> Arrow type for the fields every backfill has; anything else Adobe adds is inferred
 BACKFILL_TYPES: dict[str, pa.DataType] = {

@@ -28,7 +28,7 @@ from .errors import (
 )
 from .paging import CJAPagePaginator, PagingGuard
 from .throttle import RollingWindowThrottle
-from .validate import NUL_ESCAPE, storable
+from .validate import needs_storable, storable
 
 logger = logging.getLogger("cja_source")
 _T = TypeVar("_T")
@@ -291,7 +291,7 @@ def _parse(content: bytes, path: str) -> Any:
                 MalformedResponseError(f"CJA API answered malformed JSON at {path} (HTTP 200)")
             ) from None
     # rare: walk the body only when it has one
-    return storable(body) if NUL_ESCAPE in content else body
+    return storable(body) if needs_storable(content) else body
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -125,6 +125,24 @@ def test_dataset_fields_that_change_type_or_appear(make_sim, duckdb_opts):
     assert_matches_truth(opts, sim.truth())
 
 
+def test_integers_beyond_int64_are_stored_as_doubles(make_sim, duckdb_opts):
+    """JSON numbers have no size limit and BIGINT has: 2**63 (which orjson still reads as an int)
+    failed every run in dlt's normalizer. It is stored as a double, in rows and in Arrow tables."""
+    sim = make_sim(connections=8)
+    sim.faults.type_changes = {
+        "backfillSummary": {"total": 2**63, "failed": 0, "inProgress": 0, "completed": 0}
+    }
+    sim.faults.extra_fields = {"counter": -(2**63) - 1}
+    cfg, opts = fast_settings(sim), duckdb_opts()
+    run_sync(cfg, opts)
+    for table in ("connections", "datasets", "backfills"):
+        assert query(opts, f"SELECT DISTINCT counter FROM {{t}}{table}") == [(-(2.0**63),)]
+    assert query(opts, "SELECT DISTINCT backfill_summary__total FROM {t}datasets") == [(2.0**63,)]
+    sim.faults.reset()
+    run_sync(cfg, opts.__class__(**{**opts.__dict__, "full": True}))
+    assert_matches_truth(opts, sim.truth())
+
+
 def test_inline_first_sync_probes_then_reads_the_rest_in_one_page(make_sim, duckdb_opts):
     """With inline lists a first page of 50 connections measures how big a connection is; an org of
     small connections is then read in one more page of up to page_size, not in pages of 50."""
