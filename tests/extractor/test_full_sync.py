@@ -93,14 +93,16 @@ def test_backfill_fields_that_change_type_or_appear(make_sim, duckdb_opts):
     assert_matches_truth(opts, sim.truth())
 
 
-def test_dataset_fields_that_change_type_or_appear(make_sim, duckdb_opts):
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
+def test_dataset_fields_that_change_type_or_appear(make_sim, duckdb_opts, pg_opts, warehouse):
     """Datasets reach dlt as Arrow tables while they have DataSetMetadata's documented shape. One
     dataset with a new field, or with a value of another type, sends its page as plain rows; pages
     of both kinds load into one table, in one run and across runs, with dlt's column names."""
     sim = make_sim(connections=12)
     cid = sim.connection_ids()[5]
     odd = sim.add_dataset(cid, dataSourceType={"id": "other", "type": "Other", "region": "emea"})
-    cfg, opts = fast_settings(sim, page_size=4), duckdb_opts()
+    cfg = fast_settings(sim, page_size=4)
+    opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
     run_sync(cfg, opts)
     assert_matches_truth(opts, sim.truth())
     columns = "connection_id, data_set_id, data_source_type__region, data_source_type__id"
