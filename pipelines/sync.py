@@ -23,6 +23,7 @@ from cja_source.client import CJAClient
 from cja_source.configuration import CJASourceConfiguration
 from cja_source.snapshot import read_snapshot
 
+from .csv_timestamps import write_timestamps_as_text
 from .errors import as_cja_error
 from .finish import publish, settle
 from .identity import pipeline_name_for, target_of
@@ -133,6 +134,7 @@ def _run_locked(
             run_started_at=started,
             stats=stats,
         )
+        write_timestamps_as_text(source, pipeline)
         pipeline.extract(source, loader_file_format=fmt)
         # the snapshot (a dict entry per stored backfill) is of no use after the extract, and a
         # full re-sync of the maximal org would carry its ~100 MB through normalize and load
