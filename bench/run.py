@@ -88,6 +88,9 @@ def main() -> int:
     ap.add_argument("--p4-datasets", type=int, default=100)
     ap.add_argument("--p4-inline", default="on", choices=("on", "off"))
     ap.add_argument("--p4-concurrency", type=int, default=8)
+    ap.add_argument(
+        "--p4-rounds", type=int, default=3, help="P4 (and P6): floor and sync this many times, alternately"
+    )
     ap.add_argument("--p4-timeout", type=float, default=600, help="kill a P4 child after this many seconds")
     ap.add_argument("--profile", action="store_true", help="P4: also record the sync with py-spy")
     ap.add_argument("--p6-timeout", type=float, default=600, help="P6: give up on a reader after this")
