@@ -224,7 +224,17 @@ def datasets(page: ListingPage, ctx: SyncContext) -> TDataItems:
     primary_key="id",
     write_disposition="merge",
     columns=_hints(
-        "id", **SEEN, created_date="timestamp", start_date="timestamp", end_date="timestamp", status="text"
+        "id",
+        **SEEN,
+        # declared so that a first sync without any backfill still leaves the columns the next
+        # run's warehouse snapshot reads (connection_id, data_set_id)
+        connection_id="text",
+        data_set_id="text",
+        created_date="timestamp",
+        start_date="timestamp",
+        end_date="timestamp",
+        status="text",
+        all_data="bool",
     ),
 )
 def backfills(page: ListingPage, ctx: SyncContext) -> TDataItems:

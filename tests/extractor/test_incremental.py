@@ -173,3 +173,25 @@ def test_busy_connection_is_listed_again_instead_of_pair_by_pair(make_sim, duckd
         assert summary["backfill_pairs"]["fetch"] == len(dsids)
         assert sim.count("backfills") >= len(dsids)  # lists longer than page_size take two pages
         assert sim.count("list") == listing_pages + 1  # one look, then no more re-listing this run
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
+def test_a_warehouse_without_any_backfill_is_read_on_the_next_run(
+    make_sim, duckdb_opts, pg_opts, warehouse, caplog
+):
+    """An org whose first sync found no dataset and no backfill still leaves both tables, typed;
+    the next run reads them instead of failing on a missing column and re-syncing in full."""
+    sim = make_sim(connections=3, seed=4)
+    for cid in sim.connection_ids():
+        for dsid in sim.dataset_ids(cid):
+            sim.remove_dataset(cid, dsid)
+    cfg = fast_settings(sim)
+    opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
+    assert run_sync(cfg, opts)["first_sync"] is True
+    with caplog.at_level("WARNING", logger="cja_source"):
+        summary = run_sync(cfg, opts)
+    assert summary["first_sync"] is False
+    assert "could not read the warehouse" not in caplog.text
+    sim.add_dataset(sim.connection_ids()[0])
+    run_sync(cfg, opts)
+    assert_matches_truth(opts, sim.truth())
