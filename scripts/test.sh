@@ -41,5 +41,5 @@ if [ -x .venv/bin/mypy ]; then
     step "mypy (shipped packages)"
     .venv/bin/mypy
 fi
-step "pytest (about 9 minutes on 2 cores; one dot per test)"
+step "pytest (about 10-12 minutes on 2 cores; one dot per test)"
 .venv/bin/python -m pytest tests "$@"
