@@ -42,6 +42,7 @@ from .records import (
     container_field_rows,
     container_rows,
     dataset_row,
+    pair_first_seen,
     validation_error_rows,
     with_prefix,
 )
@@ -208,7 +209,7 @@ def datasets(page: ListingPage, ctx: SyncContext) -> TDataItems:
             states.append(state)
             infos.append(schema_infos.get(key) or (state.schema_info if state else None))
     if not any(infos):  # schemaInfo (asked per connection, opt-in) takes the rows' way
-        first_seen = [(s.first_seen_at if s else None) or ctx.now for s in states]
+        first_seen = [pair_first_seen(s, ctx.now) for s in states]
         table = datasets_table(items, cids, first_seen, ctx.org_id, ctx.now, DATASET_LISTS)
         if table is not None:
             yield table

@@ -27,63 +27,6 @@ UNFIT = (
     OverflowError,
 )
 
-# column -> Arrow type for the fields every backfill has; anything else Adobe adds is inferred
-BACKFILL_TYPES: dict[str, pa.DataType] = {
-    "id": pa.string(),
-    "connection_id": pa.string(),
-    "data_set_id": pa.string(),
-    "status": pa.string(),
-    "start_date": UTC_US,
-    "end_date": UTC_US,
-    "created_date": UTC_US,
-    "all_data": pa.bool_(),
-    "org_id": pa.string(),
-    "first_seen_at": UTC_US,
-    "last_seen_at": UTC_US,
-}
-API_NAMES = {
-    "startDate": "start_date",
-    "endDate": "end_date",
-    "createdDate": "created_date",
-    "allData": "all_data",
-}
-
-
-def backfills_table(rows: list[dict[str, Any]]) -> pa.Table | list[dict[str, Any]]:
-    """One Arrow table for many backfill rows; the rows unchanged when a value does not fit its
-    documented type (dlt then gives it a variant column instead of failing the run)."""
-    if not rows:
-        return rows
-    try:
-        columns: dict[str, pa.Array] = {}
-        for api_name in (
-            "id",
-            "connection_id",
-            "data_set_id",
-            "status",
-            "startDate",
-            "endDate",
-            "createdDate",
-            "allData",
-            "org_id",
-            "first_seen_at",
-            "last_seen_at",
-        ):
-            name = API_NAMES.get(api_name, api_name)
-            values = [r.get(api_name) for r in rows]
-            wanted = BACKFILL_TYPES[name]
-            if wanted == UTC_US and name not in ("first_seen_at", "last_seen_at"):
-                columns[name] = pc.cast(pa.array(values, pa.string()), wanted)
-            else:
-                columns[name] = pa.array(values, wanted)
-        known = set(API_NAMES) | set(BACKFILL_TYPES)
-        extra = sorted({k for r in rows for k in r} - known)
-        for name in extra:
-            columns[name] = pa.array([r.get(name) for r in rows])
-        return pa.table(columns)
-    except UNFIT:
-        return rows
-
 
 def _text(values: list[Any]) -> pa.Array:
     return pa.array(values, pa.string())  # refuses numbers, booleans and objects
@@ -110,7 +53,45 @@ def _json(values: list[Any]) -> pa.Array:
     return pa.array([None if v is None else orjson.dumps(v).decode() for v in values], pa.string())
 
 
+def _utc(values: list[Any]) -> pa.Array:
+    return pa.array(values, UTC_US)  # datetimes of our own (first and last seen)
+
+
 Column = tuple[str, Callable[[list[Any]], pa.Array]]
+
+# API field (or a field the row adds) -> (column, builder) for the fields every backfill has;
+# anything else Adobe adds is inferred
+BACKFILL_FIELDS: dict[str, Column] = {
+    "id": ("id", _text),
+    "connection_id": ("connection_id", _text),
+    "data_set_id": ("data_set_id", _text),
+    "status": ("status", _text),
+    "startDate": ("start_date", _api_time),
+    "endDate": ("end_date", _api_time),
+    "createdDate": ("created_date", _api_time),
+    "allData": ("all_data", _boolean),
+    "org_id": ("org_id", _text),
+    "first_seen_at": ("first_seen_at", _utc),
+    "last_seen_at": ("last_seen_at", _utc),
+}
+
+
+def backfills_table(rows: list[dict[str, Any]]) -> pa.Table | list[dict[str, Any]]:
+    """One Arrow table for many backfill rows; the rows unchanged when a value does not fit its
+    documented type (dlt then gives it a variant column instead of failing the run)."""
+    if not rows:
+        return rows
+    try:
+        columns = {
+            column: build([r.get(field) for r in rows]) for field, (column, build) in BACKFILL_FIELDS.items()
+        }
+        known = BACKFILL_FIELDS.keys() | columns.keys()
+        for name in sorted({k for r in rows for k in r} - known):
+            columns[name] = pa.array([r.get(name) for r in rows])
+        return pa.table(columns)
+    except UNFIT:
+        return rows
+
 
 # DataSetMetadata (the API reference) as dlt's normalizer names and types it: nested objects
 # become `parent__child` columns; lookupParentFields is json-hinted by the datasets resource
@@ -179,8 +160,8 @@ def datasets_table(
                 columns[column] = build([o.get(key) for o in objects])
         columns["connection_id"] = pa.array(connection_ids, pa.string())
         columns["org_id"] = pa.array([org_id] * n, pa.string())
-        columns["first_seen_at"] = pa.array(first_seen, UTC_US)
-        columns["last_seen_at"] = pa.array([now] * n, UTC_US)
+        columns["first_seen_at"] = _utc(list(first_seen))
+        columns["last_seen_at"] = _utc([now] * n)
         columns["deleted_in_source_at"] = pa.nulls(n, UTC_US)
         return pa.table(columns)
     except UNFIT:

@@ -95,6 +95,11 @@ def connection_row(
     return row
 
 
+def pair_first_seen(state: PairState | None, now: datetime) -> datetime:
+    """When a (connection, dataset) pair was first seen: as stored, else `now`."""
+    return (state.first_seen_at if state else None) or now
+
+
 def dataset_row(
     connection_id: str,
     item: dict[str, Any],
@@ -108,7 +113,7 @@ def dataset_row(
     row["org_id"] = org_id
     if schema_info is not None:
         row["schemaInfo"] = schema_info
-    row["first_seen_at"] = (state.first_seen_at if state else None) or now
+    row["first_seen_at"] = pair_first_seen(state, now)
     row["last_seen_at"] = now
     row["deleted_in_source_at"] = None
     return row
