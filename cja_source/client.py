@@ -192,9 +192,11 @@ class CJAClient:
 
         def attempt() -> Any:
             nonlocal renewed
-            self.throttle.acquire()
             request = requests.Request("GET", url, params=params, auth=self.auth)
+            # Preparing may mint a token (an IMS round trip, not counted by the gateway); a slot
+            # taken before it would be stamped that long before the request reaches the gateway.
             prepared = self.session.prepare_request(request)
+            self.throttle.acquire()
             try:
                 response = self.session.send(
                     prepared, timeout=(settings.CONNECT_TIMEOUT_SECONDS, self.config.timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pendulum
@@ -16,6 +17,13 @@ def ts(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return pendulum.instance(value).in_tz("UTC")
     return pendulum.parse(value).in_tz("UTC")
+
+
+def truth_from_json(doc: dict[str, Any]) -> SimpleNamespace:
+    """The truth as a simulator in another process serves it (`GET /__admin/truth`)."""
+    return SimpleNamespace(
+        **{**doc, "datasets": {tuple(k.split("/", 1)): v for k, v in doc["datasets"].items()}}
+    )
 
 
 def expected(truth: Any) -> dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]:

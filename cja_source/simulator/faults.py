@@ -19,6 +19,7 @@ _FIELDS = (
     "claim_total_pages",
     "endless_backfills",
     "malformed_item",
+    "token_seconds",
 )
 # malformed_item values: what mutate_items does to the first item it can apply it to
 ITEM_FAULTS = (
@@ -53,6 +54,8 @@ class Faults:
         self.claim_total_pages: int | None = None
         self.endless_backfills = False
         self.malformed_item: str | None = None
+        # IMS answers a token request only after this many seconds (a slow or distant IMS)
+        self.token_seconds = 0.0
 
     def set(self, **kw: Any) -> None:
         for k, v in kw.items():

@@ -124,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
         if method != "POST":
             status, out = 405, {"error": "invalid_request", "error_description": "method not allowed"}
         else:
+            if sim.faults.token_seconds > 0:
+                time.sleep(sim.faults.token_seconds)
             status, out = sim.gateway.issue_token(form)
         sim._counters.add("token", status)
         self._send(status, out, {"Cache-Control": "no-store"})
