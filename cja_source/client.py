@@ -13,7 +13,6 @@ from typing import Any, TypeVar, cast
 
 import orjson
 import requests
-from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from . import settings
@@ -27,7 +26,7 @@ from .errors import (
     ServiceUnavailableError,
 )
 from .paging import CJAPagePaginator, PagingGuard
-from .throttle import RollingWindowThrottle
+from .throttle import RollingWindowThrottle, ThrottleAwareAdapter
 from .validate import needs_storable, storable
 
 logger = logging.getLogger("cja_source")
@@ -80,7 +79,7 @@ class CJAClient:
         self.base_url = config.base_url.rstrip("/")
         self.session = requests.Session()
         pool = max(4, config.max_concurrency * 2)
-        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        adapter = ThrottleAwareAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update(
@@ -196,11 +195,12 @@ class CJAClient:
             # Preparing may mint a token (an IMS round trip, not counted by the gateway); a slot
             # taken before it would be stamped that long before the request reaches the gateway.
             prepared = self.session.prepare_request(request)
-            self.throttle.acquire()
+            slot = self.throttle.acquire()
             try:
-                response = self.session.send(
-                    prepared, timeout=(settings.CONNECT_TIMEOUT_SECONDS, self.config.timeout)
-                )
+                with self.throttle.sending(slot):
+                    response = self.session.send(
+                        prepared, timeout=(settings.CONNECT_TIMEOUT_SECONDS, self.config.timeout)
+                    )
             except requests.Timeout:
                 self._count(endpoint, "timeout")
                 error = PageTimeoutError(f"CJA API did not answer within {self.config.timeout:g} s at {path}")

@@ -3,7 +3,11 @@ with no duplicate key; sync_runs says what happened."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import urllib3
+from urllib3.util.connection import create_connection
 
 from cja_source import auth
 from cja_sync.sync import run_sync
@@ -47,6 +51,29 @@ def test_slow_token_minting_costs_no_429(sim_process, cli):
     opts = cli.opts()
     run_sync(cfg, opts)
     assert sim.get("counters")["token"] == {"200": 1}
+    assert sim.count() > 2 * LIMIT
+    assert sim.count(status=429) == 0, sim.get("counters")
+    assert_matches_truth(opts, truth_from_json(sim.get("truth")))
+
+
+def test_slow_connection_setup_costs_no_429(sim_process, cli, monkeypatch):
+    """Opening a connection (TCP, then TLS at the real gateway) takes round trips the gateway does
+    not count: a request that opens one reaches it that much later than a request on an open one."""
+    sim = sim_process(
+        rate_limit=f"{LIMIT}/{WINDOW}", inline_backfills="off", connections=20, datasets_per_connection=2
+    )
+    opened = []
+
+    def slow_connect(*args, **kwargs):
+        opened.append(args[0])
+        time.sleep(0.4)
+        return create_connection(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", slow_connect)
+    cfg = rel_settings(sim.address, requests_per_window=LIMIT, window_seconds=WINDOW, max_concurrency=4)
+    opts = cli.opts()
+    run_sync(cfg, opts)
+    assert len(opened) > 2  # the token's connection and more than one for the data requests
     assert sim.count() > 2 * LIMIT
     assert sim.count(status=429) == 0, sim.get("counters")
     assert_matches_truth(opts, truth_from_json(sim.get("truth")))
