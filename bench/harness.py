@@ -4,7 +4,6 @@ syncs that log every HTTP request."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,9 +16,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-import requests  # noqa: E402
 
-from cja_source.simulator.settings import SimAddress, settings_for  # noqa: E402
+from cja_source.simulator.process import SimulatorProcess  # noqa: E402
+from cja_source.simulator.settings import settings_for  # noqa: E402
 
 RESULTS: list[dict[str, Any]] = []
 
@@ -40,42 +39,14 @@ def row(rid: str, scenario: str, figure: str, target: str, ok: bool | None, deta
 # ----------------------------------------------------------------------------- simulator process
 
 
-class Sim:
+class Sim(SimulatorProcess):
     """`cja-sync simulate` in its own process, so its generation and memory do not touch the sync's."""
 
     def __init__(self, workdir: Path, **opts: Any) -> None:
-        args = [str(Path(PY).parent / "cja-sync"), "simulate", "--port", "0"]
-        for k, v in opts.items():
-            args += [f"--{k.replace('_', '-')}", str(v)]
-        self.log = open(workdir / f"sim-{os.getpid()}-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
-        assert self.proc.stdout is not None
-        self.line = self.proc.stdout.readline().strip()
-        if not self.line.startswith("base_url="):
-            raise RuntimeError(f"simulator did not start: {self.line!r}")
-        self.address = SimAddress.from_line(self.line)
-        self.base = self.address.base_url
-
-    def admin(self, action: str, body: dict[str, Any] | None = None) -> Any:
-        r = requests.post(f"{self.base}/__admin/{action}", json=body or {}, timeout=120)
-        r.raise_for_status()
-        return r.json()
-
-    def get(self, what: str) -> Any:
-        r = requests.get(f"{self.base}/__admin/{what}", timeout=600)
-        r.raise_for_status()
-        return r.json()
+        super().__init__(workdir / f"sim-{os.getpid()}-{time.monotonic_ns()}.log", cwd=ROOT, **opts)
 
     def rss_mb(self) -> float:
         return rss_mb(self.proc.pid, "VmHWM")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

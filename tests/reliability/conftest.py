@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from cja_source.simulator.settings import SimAddress
+from cja_source.simulator.process import SimulatorProcess
 
 from ..helpers import env_for
 from .helpers import CLIENT_ID, CLIENT_SECRET, HOOKED_CLI, ORG_ID, REPO
@@ -88,63 +87,16 @@ def rsim(guard: Guard) -> Iterator[Callable[..., Any]]:
         sim.stop()
 
 
-class SimProcess:
-    """`cja-sync simulate` in a process of its own, with the distinctive credential. A simulator in
-    the test's process shares its interpreter lock, so any stall of ours delays the moment the
-    simulated gateway counts a request, as no network would; timing tests need one outside."""
-
-    def __init__(self, tmp_path: Path, **opts: Any) -> None:
-        args = [sys.executable, "-m", "cja_source.simulator", "--port", "0", "--seed", "7"]
-        args += ["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--org-id", ORG_ID]
-        for k, v in opts.items():
-            args += [f"--{k.replace('_', '-')}", str(v)]
-        self._log = open(tmp_path / "simulator.log", "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, text=True, cwd=REPO)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("base_url="):
-            self.stop()
-            raise RuntimeError(f"simulator did not start: {line!r}")
-        self.address = SimAddress.from_line(line)
-
-    def get(self, what: str) -> Any:
-        r = requests.get(f"{self.address.base_url}/__admin/{what}", timeout=60)
-        r.raise_for_status()
-        return r.json()
-
-    def admin(self, action: str, body: dict[str, Any]) -> Any:
-        r = requests.post(f"{self.address.base_url}/__admin/{action}", json=body, timeout=60)
-        r.raise_for_status()
-        return r.json()
-
-    def count(self, status: int | None = None) -> int:
-        """Data requests (the token endpoint aside), of one status when given."""
-        return sum(
-            n
-            for endpoint, by_status in self.get("counters").items()
-            if endpoint != "token"
-            for s, n in by_status.items()
-            if status is None or s == str(status)
-        )
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
-
-
 @pytest.fixture
-def sim_process(tmp_path: Path) -> Iterator[Callable[..., SimProcess]]:
-    started: list[SimProcess] = []
+def sim_process(tmp_path: Path) -> Iterator[Callable[..., SimulatorProcess]]:
+    """A simulator in its own process with the distinctive credential: for tests of timing, where
+    one in pytest's interpreter would see our stalls as network jitter."""
+    started: list[SimulatorProcess] = []
 
-    def make(**opts: Any) -> SimProcess:
-        workdir = tmp_path / f"sim{len(started)}"
-        workdir.mkdir()
-        started.append(SimProcess(workdir, **opts))
+    def make(**opts: Any) -> SimulatorProcess:
+        credential = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "org_id": ORG_ID}
+        log = tmp_path / f"simulator-{len(started)}.log"
+        started.append(SimulatorProcess(log, cwd=REPO, seed=7, **credential, **opts))
         return started[-1]
 
     yield make
