@@ -55,6 +55,8 @@ class RollingWindowThrottle:
         round trips the gateway does not see), so its window starts now."""
         with self._lock:
             slot[0] = max(slot[0], time.monotonic())
+            if not any(s is slot for s in self._starts):
+                self._starts.append(slot)  # the window passed while the connection was being opened
             self._starts = collections.deque(sorted(self._starts, key=lambda s: s[0]))
 
     @contextlib.contextmanager
