@@ -81,7 +81,7 @@ def p4(args: argparse.Namespace, workdir: Path) -> None:
     try:
         common = [
             "--sim-line",
-            sim.line,
+            sim.address.line(),
             "--inline",
             args.p4_inline,
             "--concurrency",

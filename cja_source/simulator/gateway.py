@@ -121,15 +121,20 @@ class Counters:
             return {k: dict(v) for k, v in self._c.items()}
 
     def count(self, endpoint: str | None = None, status: int | str | None = None) -> int:
-        with self._lock:
-            return sum(
-                n
-                for ep, d in self._c.items()
-                if endpoint is None or ep == endpoint
-                for st, n in d.items()
-                if status is None or st == str(status)
-            )
+        return count_in(self.snapshot(), endpoint, status)
 
     def reset(self) -> None:
         with self._lock:
             self._c.clear()
+
+
+def count_in(counters: dict[str, dict[str, int]], endpoint: str | None, status: int | str | None) -> int:
+    """Requests in a counters snapshot ({endpoint: {status: n}}), of one endpoint and one status
+    when given."""
+    return sum(
+        n
+        for ep, by_status in counters.items()
+        if endpoint is None or ep == endpoint
+        for st, n in by_status.items()
+        if status is None or st == str(status)
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from .gateway import count_in
 from .settings import SimAddress
 
 
@@ -26,32 +27,25 @@ class SimulatorProcess:
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, text=True, cwd=cwd)
         assert self.proc.stdout is not None
-        self.line = self.proc.stdout.readline().strip()
-        if not self.line.startswith("base_url="):
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("base_url="):
             self.stop()
-            raise RuntimeError(f"simulator did not start: {self.line!r} (see {log_path})")
-        self.address = SimAddress.from_line(self.line)
-        self.base = self.address.base_url
+            raise RuntimeError(f"simulator did not start: {line!r} (see {log_path})")
+        self.address = SimAddress.from_line(line)
 
     def admin(self, action: str, body: dict[str, Any] | None = None) -> Any:
-        r = requests.post(f"{self.base}/__admin/{action}", json=body or {}, timeout=120)
+        r = requests.post(f"{self.address.base_url}/__admin/{action}", json=body or {}, timeout=120)
         r.raise_for_status()
         return r.json()
 
     def get(self, what: str) -> Any:
-        r = requests.get(f"{self.base}/__admin/{what}", timeout=600)
+        r = requests.get(f"{self.address.base_url}/__admin/{what}", timeout=600)
         r.raise_for_status()
         return r.json()
 
     def count(self, endpoint: str | None = None, status: int | str | None = None) -> int:
-        """Requests answered so far; the token endpoint's only when `endpoint` names it."""
-        return sum(
-            n
-            for ep, by_status in self.get("counters").items()
-            if (ep == endpoint if endpoint else ep != "token")
-            for s, n in by_status.items()
-            if status is None or s == str(status)
-        )
+        """As Simulator.count: requests answered so far, of one endpoint and one status when given."""
+        return count_in(self.get("counters"), endpoint, status)
 
     def stop(self) -> None:
         self.proc.terminate()
