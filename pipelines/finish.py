@@ -66,7 +66,7 @@ def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: 
     """Record the run, then the views (they measure ages against the latest successful sync, so
     they follow its `sync_runs` row), then alerts and pruning. Returns the view names."""
     log_run(pipeline, succeeded_row, loader_format(pipeline))
-    views = create_views(pipeline, cfg.health)
+    views = create_views(pipeline, cfg.health, str(cfg.credentials.org_id))
     # statistics before the alerts read the views: on Postgres tables without any (autovacuum off
     # or behind) that read ran for minutes after a first sync of the maximal org
     analyze_if_postgres(pipeline)

@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 from cja_source.configuration import HealthConfiguration
+from cja_source.errors import CJAError
 
 SOURCE_DIALECT = "postgres"
 SETTINGS_TABLE = "health_settings"
@@ -32,74 +33,80 @@ CHANGE_VIEWS = ("connection_changes",)
 # What the syncs observed over time (cja_source/observations.py): volume drops, backfill durations.
 HISTORY_VIEWS = ("ingestion_drops", "backfill_durations")
 ALL_VIEWS = VIEWS + CHANGE_VIEWS + HISTORY_VIEWS
+# what `with_views` turns into CTEs: a reader names these unqualified
+LOCAL_NAMES = frozenset({SETTINGS_TABLE, *ALL_VIEWS})
 # What the views read. A table or column dlt has not created yet (no validation error ever seen, a
 # field the API never returned) is replaced by typed NULLs, so the views exist from the first sync.
 NEEDED: dict[str, dict[str, str]] = {
     "connections": {
-        "id": "TEXT",
-        "org_id": "TEXT",
-        "name": "TEXT",
-        "sandbox_name": "TEXT",
+        "id": "VARCHAR",
+        "org_id": "VARCHAR",
+        "name": "VARCHAR",
+        "sandbox_name": "VARCHAR",
         "is_disabled": "BOOLEAN",
         "deleted_in_source_at": "TIMESTAMPTZ",
     },
     "datasets": {
-        "org_id": "TEXT",
-        "connection_id": "TEXT",
-        "data_set_id": "TEXT",
-        "name": "TEXT",
-        "type": "TEXT",
+        "org_id": "VARCHAR",
+        "connection_id": "VARCHAR",
+        "data_set_id": "VARCHAR",
+        "name": "VARCHAR",
+        "type": "VARCHAR",
         "streaming": "BOOLEAN",
         "last_ingested_time": "TIMESTAMPTZ",
         "deleted_in_source_at": "TIMESTAMPTZ",
     },
     "backfills": {
-        "id": "TEXT",
-        "org_id": "TEXT",
-        "connection_id": "TEXT",
-        "data_set_id": "TEXT",
-        "status": "TEXT",
+        "id": "VARCHAR",
+        "org_id": "VARCHAR",
+        "connection_id": "VARCHAR",
+        "data_set_id": "VARCHAR",
+        "status": "VARCHAR",
         "created_date": "TIMESTAMPTZ",
         "start_date": "TIMESTAMPTZ",
         "end_date": "TIMESTAMPTZ",
         "all_data": "BOOLEAN",
     },
-    "connection_validation_errors": {"connection_id": "TEXT", "org_id": "TEXT", "error_code": "TEXT"},
-    "sync_runs": {"org_id": "TEXT", "status": "TEXT", "finished_at": "TIMESTAMPTZ"},
+    "connection_validation_errors": {
+        "connection_id": "VARCHAR",
+        "org_id": "VARCHAR",
+        "error_code": "VARCHAR",
+    },
+    "sync_runs": {"org_id": "VARCHAR", "status": "VARCHAR", "finished_at": "TIMESTAMPTZ"},
     "connection_volume_history": {
-        "org_id": "TEXT",
-        "connection_id": "TEXT",
+        "org_id": "VARCHAR",
+        "connection_id": "VARCHAR",
         "observed_at": "TIMESTAMPTZ",
         "num_daily_events": "BIGINT",
     },
     "backfill_status_changes": {
-        "backfill_id": "TEXT",
-        "to_status": "TEXT",
+        "backfill_id": "VARCHAR",
+        "to_status": "VARCHAR",
         "observed_at": "TIMESTAMPTZ",
         "previous_observed_at": "TIMESTAMPTZ",
     },
     # connection_changes (cja_source/history.py)
     "connections_history": {
-        "org_id": "TEXT",
-        "connection_id": "TEXT",
-        "name": "TEXT",
-        "description": "TEXT",
-        "owner_id": "TEXT",
-        "owner_type": "TEXT",
-        "owner_name": "TEXT",
-        "sandbox_id": "TEXT",
-        "sandbox_name": "TEXT",
+        "org_id": "VARCHAR",
+        "connection_id": "VARCHAR",
+        "name": "VARCHAR",
+        "description": "VARCHAR",
+        "owner_id": "VARCHAR",
+        "owner_type": "VARCHAR",
+        "owner_name": "VARCHAR",
+        "sandbox_id": "VARCHAR",
+        "sandbox_name": "VARCHAR",
         "data_retention_months": "BIGINT",
         "is_disabled": "BOOLEAN",
         "case_sensitive": "BOOLEAN",
         "backfill_enabled": "BOOLEAN",
         "float_precision": "BIGINT",
-        "primary_id_type": "TEXT",
-        "configured_containers": "TEXT",
-        "data_set_settings": "TEXT",
+        "primary_id_type": "VARCHAR",
+        "configured_containers": "VARCHAR",
+        "data_set_settings": "VARCHAR",
         "source_modified_at": "TIMESTAMPTZ",
-        "source_modified_by": "TEXT",
-        "source_modified_by_name": "TEXT",
+        "source_modified_by": "VARCHAR",
+        "source_modified_by_name": "VARCHAR",
         "valid_from": "TIMESTAMPTZ",
         "valid_to": "TIMESTAMPTZ",
     },
@@ -111,37 +118,117 @@ def sql_text(name: str) -> str:
     return resources.files("cja_sync.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
 
 
-def create_views(pipeline: dlt.Pipeline, health: HealthConfiguration) -> list[str]:
-    """Create or replace the thresholds table, every health view and connection_changes; returns the
-    health view names.
-    Safe to call after every sync: one transaction, so readers never see a view missing."""
+def create_views(pipeline: dlt.Pipeline, health: HealthConfiguration, org_id: str | None = None) -> list[str]:
+    """Write `org_id`'s thresholds (every synced org's when None) and replace every view in place;
+    returns the health view names. One transaction, so readers never see a view missing.
+
+    In place (`CREATE OR REPLACE`, the settings table kept): a user's view over ours, and the
+    grants a BI role holds on them, survive every sync. Postgres refuses to replace a view whose
+    existing columns change (an upgrade that reorders or retypes them); then ours are dropped and
+    created anew, unless an object of the user's depends on them: that step fails with one line
+    naming those objects, and the data load stays."""
     with pipeline.sql_client() as sql:
-        dialect = _dialect(sql)
-        columns = _existing_columns(sql)
-        q = sql.make_qualified_table_name
-        drops = [f"DROP VIEW IF EXISTS {q(v)}" for v in reversed(ALL_VIEWS)]
-        # recreated rather than emptied: a warehouse from an earlier version lacks the newer columns
-        settings = [
-            f"DROP TABLE IF EXISTS {q(SETTINGS_TABLE)}",
-            _translate(sql_text(SETTINGS_TABLE), dialect, q, columns),
-        ]
-        creates = [f"CREATE VIEW {q(v)} AS {_translate(sql_text(v), dialect, q, columns)}" for v in ALL_VIEWS]
-        with sql.begin_transaction():
-            for statement in drops + settings:
-                sql.execute_sql(statement)
-            sql.execute_sql(
-                f"INSERT INTO {q(SETTINGS_TABLE)} (stuck_after_hours, stale_after_hours, volume_drop_pct, "
-                "volume_baseline_days, volume_min_points, updated_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                float(health.stuck_after_hours),
-                float(health.stale_after_hours),
-                float(health.volume_drop_pct),
-                float(health.volume_baseline_days),
-                int(health.volume_min_points),
-                datetime.now(UTC),
-            )
-            for statement in creates:
-                sql.execute_sql(statement)
+        try:
+            with sql.begin_transaction():
+                _write_settings(sql, health, org_id)
+                for statement in _view_statements(sql):
+                    sql.execute_sql(statement)
+        except Exception as exc:
+            if pipeline.destination.destination_name != "postgres" or not _column_change(exc):
+                raise
+            blockers = _foreign_dependents(sql)
+            if blockers:
+                raise CJAError(
+                    f"cannot update the views in place: their columns changed in this release, and "
+                    f"{', '.join(blockers[:5])}{' and more' if len(blockers) > 5 else ''} depend on them; "
+                    "drop those objects (or recreate them after the sync), then run again; the data "
+                    "of this sync is loaded"
+                ) from None
+            q = sql.make_qualified_table_name
+            with sql.begin_transaction():
+                _write_settings(sql, health, org_id)
+                for view in reversed(ALL_VIEWS):
+                    sql.execute_sql(f"DROP VIEW IF EXISTS {q(view)}")
+                for statement in _view_statements(sql):
+                    sql.execute_sql(statement)
     return list(VIEWS)
+
+
+def _view_statements(sql: Any) -> list[str]:
+    dialect, columns, q = _dialect(sql), existing_columns(sql), sql.make_qualified_table_name
+    return [
+        f"CREATE OR REPLACE VIEW {q(v)} AS {_translate(sql_text(v), dialect, q, columns)}" for v in ALL_VIEWS
+    ]
+
+
+def _write_settings(sql: Any, health: HealthConfiguration, org_id: str | None) -> None:
+    """health_settings kept in place: created when missing, missing columns added (a warehouse of
+    0.2.0 had one row without org_id: it becomes every synced org's row), then the org's row replaced."""
+    q = sql.make_qualified_table_name
+    table = q(SETTINGS_TABLE)
+    ddl = sqlglot.parse_one(sql_text(SETTINGS_TABLE), read=SOURCE_DIALECT)
+    sql.execute_sql(_translate(sql_text(SETTINGS_TABLE), _dialect(sql), q, {}))
+    present = existing_columns(sql).get(SETTINGS_TABLE, set())
+    for column in ddl.find_all(exp.ColumnDef):
+        if column.name not in present:
+            kind = column.args["kind"].sql(dialect=_dialect(sql))
+            sql.execute_sql(f"ALTER TABLE {table} ADD COLUMN {column.name} {kind}")
+    runs = q("sync_runs") if "sync_runs" in existing_columns(sql) else None
+    if runs:
+        # one row per org from here on; the legacy row's values carry over to the orgs it served
+        sql.execute_sql(
+            f"INSERT INTO {table} (stuck_after_hours, stale_after_hours, volume_drop_pct, "
+            "volume_baseline_days, volume_min_points, updated_at, org_id) "
+            "SELECT s.stuck_after_hours, s.stale_after_hours, s.volume_drop_pct, s.volume_baseline_days, "
+            f"s.volume_min_points, s.updated_at, r.org_id FROM {table} AS s "
+            f"CROSS JOIN (SELECT DISTINCT org_id FROM {runs} WHERE org_id IS NOT NULL) AS r "
+            f"WHERE s.org_id IS NULL AND s.volume_min_points IS NOT NULL AND r.org_id NOT IN "
+            f"(SELECT o.org_id FROM {table} AS o WHERE o.org_id IS NOT NULL)"
+        )
+    sql.execute_sql(f"DELETE FROM {table} WHERE org_id IS NULL")
+    if org_id is not None:
+        orgs = [org_id]
+    elif runs:
+        orgs = [str(r[0]) for r in sql.execute_sql(f"SELECT DISTINCT org_id FROM {runs}") or () if r[0]]
+    else:
+        orgs = []
+    for org in orgs:
+        sql.execute_sql(f"DELETE FROM {table} WHERE org_id = %s", org)
+        sql.execute_sql(
+            f"INSERT INTO {table} (stuck_after_hours, stale_after_hours, volume_drop_pct, "
+            "volume_baseline_days, volume_min_points, updated_at, org_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            *thresholds(health)[:4],
+            int(health.volume_min_points),
+            datetime.now(UTC),
+            org,
+        )
+
+
+def _column_change(exc: BaseException) -> bool:
+    """Postgres' refusal to replace a view whose existing columns changed."""
+    text = str(exc)
+    return "cannot change" in text and "view column" in text or "cannot drop columns from view" in text
+
+
+def _foreign_dependents(sql: Any) -> list[str]:
+    """Objects outside our views that depend on one of them (a user's view, a dbt model)."""
+    ours = {SETTINGS_TABLE, *ALL_VIEWS}
+    rows = sql.execute_sql(
+        "SELECT DISTINCT dn.nspname, dc.relname FROM pg_depend AS d "
+        "JOIN pg_rewrite AS rw ON rw.oid = d.objid "
+        "JOIN pg_class AS dc ON dc.oid = rw.ev_class "
+        "JOIN pg_namespace AS dn ON dn.oid = dc.relnamespace "
+        "JOIN pg_class AS sc ON sc.oid = d.refobjid "
+        "JOIN pg_namespace AS sn ON sn.oid = sc.relnamespace "
+        "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND sn.nspname = %s AND dc.oid <> sc.oid AND sc.relname = ANY(%s)",
+        sql.dataset_name,
+        sorted(ours),
+    )
+    return sorted(
+        f"{schema}.{name}" for schema, name in rows or () if not (schema == sql.dataset_name and name in ours)
+    )
 
 
 def views_exist(pipeline: dlt.Pipeline) -> bool:
@@ -166,23 +253,66 @@ def thresholds(health: HealthConfiguration) -> tuple[float, ...]:
     )
 
 
-def stored_thresholds(pipeline: dlt.Pipeline) -> tuple[float, ...] | None:
+def stored_thresholds(pipeline: dlt.Pipeline) -> dict[str, tuple[float, ...]] | None:
+    """{org_id: thresholds} as the syncs wrote them; None for a table that is missing or older than
+    the per-org rows."""
     try:
         with pipeline.sql_client() as sql:
             rows = sql.execute_sql(
-                "SELECT stuck_after_hours, stale_after_hours, volume_drop_pct, volume_baseline_days, "
+                "SELECT org_id, stuck_after_hours, stale_after_hours, volume_drop_pct, volume_baseline_days, "
                 f"volume_min_points FROM {sql.make_qualified_table_name(SETTINGS_TABLE)}"
             )
-    except Exception:  # noqa: BLE001 - absent table, or one from before the volume settings
+    except Exception:  # noqa: BLE001 - absent table, or one from before org_id
         return None
-    return tuple(float(v) for v in rows[0]) if rows and len(rows) == 1 else None
+    return {str(r[0]): tuple(float(v) for v in r[1:]) for r in rows or () if r[0] is not None}
+
+
+def with_views(
+    sql: Any, query: str, settings: dict[str, tuple[float, ...]], columns: dict[str, set[str]]
+) -> str:
+    """`query` (PostgreSQL syntax, naming our views and health_settings unqualified) with every view
+    as a CTE over the tables, and health_settings as the rows of `settings`: what the views would
+    answer with those thresholds, computed without writing anything (a read-only role, a published
+    DuckDB file)."""
+    q = sql.make_qualified_table_name
+    values = [
+        exp.Tuple(
+            expressions=[
+                exp.Literal.string(org),
+                *(exp.Literal.number(v) for v in values[:4]),
+                exp.Literal.number(int(values[4])),
+            ]
+        )
+        for org, values in sorted(settings.items())
+    ]
+    names = ["org_id", "stuck_after_hours", "stale_after_hours", "volume_drop_pct", "volume_baseline_days"]
+    names.append("volume_min_points")
+    rows = exp.select(
+        exp.cast(exp.column("org_id"), "VARCHAR").as_("org_id"),
+        *(exp.cast(exp.column(n), "DOUBLE PRECISION").as_(n) for n in names[1:5]),
+        exp.cast(exp.column("volume_min_points"), "BIGINT").as_("volume_min_points"),
+    ).from_(exp.Values(expressions=values, alias=exp.TableAlias(this="v", columns=names)))
+    if not values:
+        rows = rows.where(exp.false())
+    tree = sqlglot.parse_one(query, read=SOURCE_DIALECT)
+    if not isinstance(tree, exp.Query):
+        raise ValueError(f"not a query: {query[:60]!r}")
+    theirs = [(cte.alias, cte.this) for cte in tree.ctes]
+    ours: list[tuple[str, exp.Expr]] = [(SETTINGS_TABLE, rows)]
+    ours += [
+        (v, sqlglot.parse_one(_translate(sql_text(v), SOURCE_DIALECT, q, columns, local=True)))
+        for v in ALL_VIEWS
+    ]
+    for i, (name, body) in enumerate(ours + theirs):
+        tree = tree.with_(name, as_=body, append=i > 0)
+    return tree.sql(dialect=SOURCE_DIALECT)
 
 
 def _dialect(sql: Any) -> str:
     return getattr(sql.capabilities, "sqlglot_dialect", None) or SOURCE_DIALECT
 
 
-def _existing_columns(sql: Any) -> dict[str, set[str]]:
+def existing_columns(sql: Any) -> dict[str, set[str]]:
     """{table: columns} of the dataset, lower-cased, from information_schema."""
     rows = sql.execute_sql(
         "SELECT table_name, column_name FROM information_schema.columns WHERE lower(table_schema) = %s",
@@ -194,8 +324,11 @@ def _existing_columns(sql: Any) -> dict[str, set[str]]:
     return out
 
 
-def _translate(text: str, dialect: str, qualify: Any, columns: dict[str, set[str]]) -> str:
-    """Parse the shared SQL, point its table names at the dataset and write it in `dialect`."""
+def _translate(
+    text: str, dialect: str, qualify: Any, columns: dict[str, set[str]], local: bool = False
+) -> str:
+    """Parse the shared SQL, point its table names at the dataset and write it in `dialect`;
+    `local` leaves our views and health_settings unqualified (CTEs of `with_views`)."""
     tree = sqlglot.parse_one(text, read=SOURCE_DIALECT)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     ours = {SETTINGS_TABLE, *ALL_VIEWS}
@@ -209,6 +342,8 @@ def _translate(text: str, dialect: str, qualify: Any, columns: dict[str, set[str
             present = columns.get(name, set())
             if not set(NEEDED[name]) <= present:
                 return _stand_in(name, present, qualify, dialect).subquery(alias)
+        if local and name in ours:
+            return node
         if name in NEEDED or name in ours:
             table = exp.to_table(qualify(name), dialect=dialect)
             if isinstance(node.parent, exp.Create | exp.Schema):

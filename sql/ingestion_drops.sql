@@ -1,6 +1,7 @@
 -- Live connections whose numDailyEvents at the org's latest sync is more than volume_drop_pct below
 -- the median of their points in the volume_baseline_days before it, when that baseline has at least
--- volume_min_points points. A fall to 0 counts; a missing count (NULL) is no point at all.
+-- volume_min_points points (the org's own thresholds, from health_reference). A fall to 0 counts; a
+-- missing count (NULL) is no point at all.
 WITH latest_sync AS (
     SELECT org_id, MAX(observed_at) AS as_of
     FROM connection_volume_history
@@ -20,7 +21,7 @@ baseline AS (
         COUNT(*) AS baseline_points,
         MIN(v.observed_at) AS baseline_from
     FROM latest AS l
-    CROSS JOIN health_settings AS s
+    JOIN health_reference AS s ON s.org_id = l.org_id
     JOIN connection_volume_history AS v
         ON v.org_id = l.org_id
         AND v.connection_id = l.connection_id
@@ -47,7 +48,7 @@ SELECT
 FROM latest AS l
 JOIN baseline AS b ON b.org_id = l.org_id AND b.connection_id = l.connection_id
 JOIN connections AS c ON c.id = l.connection_id
-CROSS JOIN health_settings AS s
+JOIN health_reference AS s ON s.org_id = l.org_id
 WHERE c.deleted_in_source_at IS NULL
     AND b.baseline_points >= s.volume_min_points
     AND b.baseline_median > 0
