@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from functools import partial
 from typing import Any
-
-import dlt
 
 from .alerts import new_conditions
 from .errors import NoSuccessfulSync
 from .options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE
-from .reading import fetch_dicts, open_for_reading
+from .reading import Warehouse, open_for_reading
 from .text import cut, json_default, pad, ts, visible, width
 
 CONDITIONS = ("failed", "stuck", "stale", "validation", "drop")
@@ -55,8 +52,8 @@ def run_health(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         print("cja-sync: --limit must be at least 1 (or use --all)", file=sys.stderr)
         return EXIT_USAGE
-    pipeline = open_for_reading(args, pipeline_name="cja")
-    report = read_report(pipeline)
+    warehouse = open_for_reading(args, pipeline_name="cja")
+    report = read_report(warehouse)
     org_id = org_id_of(args.org) if getattr(args, "org", None) else None
     if org_id is not None:
         report = only_org(report, org_id)
@@ -65,7 +62,7 @@ def run_health(args: argparse.Namespace) -> int:
             return EXIT_FAILED
     only_new = bool(getattr(args, "new", False))
     if only_new:
-        report["new"] = new_conditions(pipeline, org_id)
+        report["new"] = new_conditions(warehouse.pipeline, org_id)
     holding = report["new"] if only_new else report["conditions"]
     met = [c for c in fail_on if holding[c]]
     if args.json:
@@ -94,11 +91,10 @@ def print_health_for_demo(args: argparse.Namespace) -> None:
     print_report(report, limit=10, more=f"cja-sync health --duckdb-path {visible(args.duckdb_path)} --all")
 
 
-def read_report(pipeline: dlt.Pipeline) -> dict[str, Any]:
+def read_report(warehouse: Warehouse) -> dict[str, Any]:
     """Everything `health` prints, from the views only."""
-    with pipeline.sql_client() as sql:
-        q = sql.make_qualified_table_name
-        rows = partial(fetch_dicts, sql)
+    with warehouse.reader() as reader:
+        q, rows = reader.q, reader.rows
         orgs = rows(f"SELECT * FROM {q('org_health_summary')} ORDER BY org_id")
         problems = rows(
             f"SELECT org_id, {', '.join(ROW_COLUMNS)} FROM {q('backfill_health')} "

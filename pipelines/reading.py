@@ -1,16 +1,21 @@
-"""Opening a warehouse for `health` and `report`: tell "cannot open it" from "nothing synced yet"."""
+"""Opening a warehouse for `health` and `report`: tell "cannot open it" from "nothing synced yet",
+and read it without writing anything."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dlt
 import sqlglot
 
-from cja_source.configuration import HealthConfiguration
+from cja_source.configuration import HealthConfiguration, load_settings
 from cja_source.errors import ConfigurationError
+from cja_source.fleet_config import configured_org_names
 from cja_source.snapshot import existing_tables
 
 from .errors import NoSuccessfulSync, WarehouseBusy, WarehouseUnavailable, innermost, missing_driver, one_line
@@ -18,11 +23,52 @@ from .locks import lock_conflict_error, waited_in_vain
 from .options import options_from_args
 from .pipeline_factory import make_pipeline
 from .text import cut
-from .views import create_views, stored_thresholds, thresholds, views_exist
+from .views import (
+    LOCAL_NAMES,
+    existing_columns,
+    stored_thresholds,
+    thresholds,
+    views_exist,
+    with_views,
+)
 
 
-def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dlt.Pipeline:
-    """The pipeline of `args`, its views current. Raises NoSuccessfulSync, WarehouseUnavailable or
+@dataclass
+class Warehouse:
+    """A warehouse opened for reading. Nothing is ever written: a read-only role, or a published
+    DuckDB file that BI tools hold open, reads like any other. `settings` is None when the stored
+    views answer with the thresholds the reader is configured with; otherwise {org_id: thresholds}
+    that every query applies itself (the views inlined as CTEs over the tables)."""
+
+    pipeline: dlt.Pipeline
+    settings: dict[str, tuple[float, ...]] | None = None
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        with self.pipeline.sql_client() as sql:
+            yield Reader(sql, self.settings)
+
+
+class Reader:
+    """`q(name)` names a table or view in a query; `rows(query)` runs it (PostgreSQL syntax)."""
+
+    def __init__(self, sql: Any, settings: dict[str, tuple[float, ...]] | None) -> None:
+        self.sql, self.settings = sql, settings
+        self.columns = existing_columns(sql) if settings is not None else {}
+
+    def q(self, name: str) -> str:
+        if self.settings is not None and name in LOCAL_NAMES:
+            return name
+        return str(self.sql.make_qualified_table_name(name))
+
+    def rows(self, query: str) -> list[dict[str, Any]]:
+        if self.settings is not None:
+            query = with_views(self.sql, query, self.settings, self.columns)
+        return fetch_dicts(self.sql, query)
+
+
+def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> Warehouse:
+    """The warehouse of `args`, read-only. Raises NoSuccessfulSync, WarehouseUnavailable or
     ConfigurationError (a missing driver, a bad threshold)."""
     opts = options_from_args(args, pipeline_name=pipeline_name)
     duckdb = opts.destination == "duckdb"
@@ -42,10 +88,9 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
         raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
     if duckdb and not path.is_file():
         raise WarehouseUnavailable(f"cannot open the warehouse {where}: it is not a file; {fix}")
-    # read-only: a sync can wait for readers; it cannot share the file with another writer
     pipeline = make_pipeline(opts, read_only=True)
     try:
-        synced = _has_successful_sync(pipeline)
+        orgs = _synced_orgs(pipeline)
     except Exception as exc:  # noqa: BLE001 - whatever stops the connection is the cause to report
         cause = one_line(innermost(exc))
         if waited_in_vain(exc):  # a sync holds the DuckDB file: say so, and who holds it
@@ -54,13 +99,27 @@ def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> dl
         raise missing_driver(exc) or WarehouseUnavailable(
             f"cannot open the warehouse {where}: {cause}; {fix}"
         ) from None
-    if not synced:
+    if not orgs:
         raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
-    health = health_settings()
-    wanted = thresholds(health)
-    if not views_exist(pipeline) or stored_thresholds(pipeline) != wanted:
-        create_views(make_pipeline(opts), health)  # the one write a reader may need
-    return pipeline
+    wanted = reader_thresholds(orgs)
+    stored = stored_thresholds(pipeline)
+    if stored is not None and all(stored.get(o) == wanted[o] for o in orgs) and views_exist(pipeline):
+        return Warehouse(pipeline)
+    return Warehouse(pipeline, wanted)
+
+
+def reader_thresholds(orgs: list[str]) -> dict[str, tuple[float, ...]]:
+    """The thresholds this machine's configuration gives each org: its own
+    `[sources.cja.orgs.<name>.health]` when a configured org has that IMS org id, else
+    `[sources.cja.health]` — what a sync from here would store."""
+    default = thresholds(health_settings())
+    own: dict[str, tuple[float, ...]] = {}
+    for name in configured_org_names():
+        cfg = load_settings(need_credentials=False, sections=("sources", "cja", "orgs", name))
+        org_id = getattr(cfg.credentials, "org_id", None)
+        if org_id:
+            own[str(org_id)] = thresholds(cfg.health)
+    return {org: own.get(org, default) for org in orgs}
 
 
 def fetch_dicts(sql: Any, query: str) -> list[dict[str, Any]]:
@@ -72,16 +131,17 @@ def fetch_dicts(sql: Any, query: str) -> list[dict[str, Any]]:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def _has_successful_sync(pipeline: dlt.Pipeline) -> bool:
-    """False when the dataset or `sync_runs` is missing; any failure to connect or read propagates."""
+def _synced_orgs(pipeline: dlt.Pipeline) -> list[str]:
+    """Orgs with a successful sync; [] when the dataset or `sync_runs` is missing. Any failure to
+    connect or read propagates."""
     with pipeline.sql_client() as sql:
         if "sync_runs" not in existing_tables(sql):
-            return False
+            return []
         rows = sql.execute_sql(
-            f"SELECT COUNT(*) FROM {sql.make_qualified_table_name('sync_runs')} "
-            "WHERE status = 'succeeded' AND finished_at IS NOT NULL"
+            f"SELECT DISTINCT org_id FROM {sql.make_qualified_table_name('sync_runs')} "
+            "WHERE status = 'succeeded' AND finished_at IS NOT NULL AND org_id IS NOT NULL"
         )
-    return bool(rows and rows[0][0])
+    return sorted(str(r[0]) for r in rows or ())
 
 
 def health_settings() -> HealthConfiguration:

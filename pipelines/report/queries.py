@@ -3,24 +3,21 @@ every total and every "stuck" or "stale" equals the views'."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-import dlt
-
-from ..reading import fetch_dicts
+from ..reading import Warehouse
 from .history import read_history_data
 
 CHANGES_LIMIT = 200
 
 
-def read_report_data(pipeline: dlt.Pipeline) -> dict[str, Any]:
+def read_report_data(warehouse: Warehouse) -> dict[str, Any]:
     """Everything the dashboard shows, as plain Python values."""
     from cja_source.snapshot import existing_tables
 
-    with pipeline.sql_client() as sql:
-        q = sql.make_qualified_table_name
-        rows = partial(fetch_dicts, sql)
+    with warehouse.reader() as reader:
+        q, rows = reader.q, reader.rows
+        has_changes = warehouse.settings is not None or "connection_changes" in existing_tables(reader.sql)
         data: dict[str, Any] = {
             "orgs": rows(f"SELECT * FROM {q('org_health_summary')} ORDER BY org_id"),
             "reference": rows(f"SELECT * FROM {q('health_reference')} ORDER BY org_id"),
@@ -42,7 +39,7 @@ def read_report_data(pipeline: dlt.Pipeline) -> dict[str, Any]:
                 "datasets_stuck + datasets_failed + datasets_stale DESC, validation_errors DESC, "
                 "connection_name, connection_id"
             ),
-            "changes": _changes(rows, q) if "connection_changes" in existing_tables(sql) else [],
+            "changes": _changes(rows, q) if has_changes else [],
         }
         data.update(read_history_data(rows, q))
     return data
