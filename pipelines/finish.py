@@ -17,6 +17,7 @@ from cja_source.snapshot import existing_tables
 
 from .alerts import TABLE as ALERTS_TABLE
 from .alerts import prune_history, record_alerts
+from .dictionary import apply_comments
 from .pipeline_factory import loader_format
 from .run_log import log_run, runs_pipeline
 from .upkeep import after_success, analyze_if_postgres, repair_history
@@ -64,9 +65,12 @@ def settle(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetim
 
 def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: dict[str, Any]) -> list[str]:
     """Record the run, then the views (they measure ages against the latest successful sync, so
-    they follow its `sync_runs` row), then alerts and pruning. Returns the view names."""
+    they follow its `sync_runs` row) and the data dictionary's comments, then alerts and pruning.
+    Returns the view names."""
     log_run(pipeline, succeeded_row, loader_format(pipeline))
     views = create_views(pipeline, cfg.health, str(cfg.credentials.org_id))
+    # after the views: DuckDB's CREATE OR REPLACE VIEW drops a view's comments
+    apply_comments(pipeline)
     # statistics before the alerts read the views: on Postgres tables without any (autovacuum off
     # or behind) that read ran for minutes after a first sync of the maximal org
     analyze_if_postgres(pipeline)
