@@ -17,6 +17,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from cja_source.errors import ConfigurationError
 
+from .duckdb_file import working_path
 from .locks import install_duckdb_open_wait
 from .options import RunOptions
 
@@ -37,7 +38,8 @@ def make_pipeline(
     opts: RunOptions, duckdb_memory_limit: str | None = None, read_only: bool = False
 ) -> dlt.Pipeline:
     """The pipeline of `opts`; `duckdb_memory_limit` caps DuckDB (a sync's merges), None = DuckDB's own.
-    `read_only` opens a DuckDB file so that other readers, and a waiting sync, can share it."""
+    A DuckDB pipeline writes the working file beside `opts.duckdb_path` (see duckdb_file.py);
+    `read_only` reads the published file itself, which other readers share."""
     install_duckdb_open_wait()
     # dlt gzips its intermediate files by default: a sixth of a large sync's time, for files that
     # live seconds (bench P4 profile). Users can still turn it back on through dlt's config.
@@ -57,7 +59,8 @@ def make_pipeline(
                 "--dataset-name"
             )
         limit = {**SYNC_DUCKDB, "memory_limit": duckdb_memory_limit} if duckdb_memory_limit else None
-        credentials = DuckDbCredentials(str(path.resolve()), global_config=limit, read_only=read_only)
+        file = path.resolve() if read_only else working_path(path.resolve())
+        credentials = DuckDbCredentials(str(file), global_config=limit, read_only=read_only)
         destination: Any = dlt.destinations.duckdb(credentials)
     else:
         try:

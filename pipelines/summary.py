@@ -36,3 +36,5 @@ def print_summary(summary: dict[str, Any], as_json: bool) -> None:
             f"  deleted in source: {deleted.get('connections_deleted', 0)} connections, "
             f"{deleted.get('datasets_deleted', 0)} datasets"
         )
+    if summary.get("notice"):
+        print(f"  note: {summary['notice']}")

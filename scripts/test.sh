@@ -28,6 +28,14 @@ step "installing cja-sync with its test extra (editable)"
 logged .venv/bin/python -m pip install --upgrade pip
 logged .venv/bin/python -m pip install -e ".[test]"
 
+# The warehouse tests read DuckDB files the way BI tools on DuckDB 1.4 LTS do (Evidence, Superset,
+# DBeaver): a separate environment with that release, from the package index.
+step "DuckDB 1.4 LTS reader (.venv-duckdb14)"
+if [ ! -x .venv-duckdb14/bin/python ]; then
+    "$PYTHON" -m venv .venv-duckdb14
+fi
+logged .venv-duckdb14/bin/python -m pip install "duckdb==1.4.4"
+
 # Headless Chromium renders the HTML report in its test (Debian's package; no browser download).
 if [ -f tests/report/install_chromium.sh ]; then
     step "chromium for the report test"
