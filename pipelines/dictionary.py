@@ -6,18 +6,16 @@ BI tools, dbt docs and database browsers show the comments; writing them from th
 makes the docs means the two cannot drift apart. Only comments that differ from what the catalog
 holds are written, so a sync that recreated nothing writes nothing.
 
-Regenerate the docs with `python -m cja_sync.dictionary docs/dictionary.md`."""
+Regenerate the docs with `python scripts/render_dictionary.py`."""
 
 from __future__ import annotations
 
 import functools
 import logging
-import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import dlt
@@ -26,7 +24,7 @@ logger = logging.getLogger("cja_sync")
 
 DICTIONARY_FILE = "dictionary.toml"
 DOCS_PATH = "docs/dictionary.md"
-RENDER_COMMAND = f"python -m cja_sync.dictionary {DOCS_PATH}"
+RENDER_COMMAND = "python scripts/render_dictionary.py"
 # dlt names the column that takes values of another type `<column>__v_<type>`
 VARIANT_MARK = "__v_"
 KINDS = ("table", "view")
@@ -316,16 +314,3 @@ def _render_entry(entry: Entry) -> list[str]:
 def _cell(text: str) -> str:
     # one table cell: a pipe would end it, a line break would end the row
     return " ".join(text.split()).replace("|", "\\|")
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print(f"usage: {RENDER_COMMAND}", file=sys.stderr)
-        return 2
-    Path(args[0]).write_text(render_markdown(), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
