@@ -289,9 +289,10 @@ def render_markdown(book: Dictionary | None = None) -> str:
         lines.append("")
         for name in names:
             lines += _render_entry(book.entries[name])
-    lines += ["## Columns of every table", "", "| column | description |", "|---|---|"]
+    variant = book.variant.replace("{column}", "<column>").replace("{type}", "<type>")
+    lines += ["## Columns dlt adds to the tables", "", "| column | description |", "|---|---|"]
     lines += [f"| `{c}` | {_cell(t)} |" for c, t in book.dlt_columns.items()]
-    lines.append(f"| `<column>{VARIANT_MARK}<type>` | {_cell(book.variant)} |")
+    lines.append(f"| `<column>{VARIANT_MARK}<type>` | {_cell(variant)} |")
     return "\n".join(lines) + "\n"
 
 
