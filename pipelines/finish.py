@@ -69,14 +69,15 @@ def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: 
     Returns the view names."""
     log_run(pipeline, succeeded_row, loader_format(pipeline))
     views = create_views(pipeline, cfg.health, str(cfg.credentials.org_id))
-    # after the views: DuckDB's CREATE OR REPLACE VIEW drops a view's comments
-    apply_comments(pipeline)
     # statistics before the alerts read the views: on Postgres tables without any (autovacuum off
     # or behind) that read ran for minutes after a first sync of the maximal org
     analyze_if_postgres(pipeline)
     record_alerts(pipeline, succeeded_row)
     prune_history(pipeline, cfg.health, succeeded_row["started_at"])
     analyze_if_postgres(pipeline, {ALERTS_TABLE})
+    # once every table exists (health_alerts is made just above), and after the views: DuckDB's
+    # CREATE OR REPLACE VIEW drops a view's comments
+    apply_comments(pipeline)
     after_success(pipeline, runs_pipeline(pipeline))
     return views
 

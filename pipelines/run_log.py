@@ -12,6 +12,7 @@ from dlt.common.destination import TLoaderFileFormat
 from dlt.common.schema.typing import TTableSchemaColumns
 
 from cja_source.snapshot import existing_tables
+from cja_source.version import __version__
 
 logger = logging.getLogger("cja_sync")
 
@@ -37,6 +38,8 @@ def run_row(summary: dict[str, Any], started: datetime) -> dict[str, Any]:
         "full": summary["full"],
         "error": summary.get("error"),
         "duration_seconds": summary.get("duration_seconds"),
+        # which release wrote the run: an upgrade shows in the warehouse itself
+        "tool_version": __version__,
     }
     for group in ("requests", "rows"):
         for key, value in (summary.get(group) or {}).items():

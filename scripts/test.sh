@@ -50,4 +50,5 @@ if [ -x .venv/bin/mypy ]; then
     .venv/bin/mypy
 fi
 step "pytest (about 10-12 minutes on 2 cores; one dot per test)"
-.venv/bin/python -m pytest tests "$@"
+# the upgrade tests need an earlier release's wheel built from git history: CI runs them (scripts/ci_extra.sh)
+.venv/bin/python -m pytest tests -m "not upgrade" "$@"
