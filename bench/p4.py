@@ -122,7 +122,8 @@ def p4(args: argparse.Namespace, workdir: Path) -> None:
         f"peak RSS {rss:.0f} MB (floor {max(r['frss'] for r in rounds):.0f} MB)",
         "<= 2.5x floor, < 600 MB",
         ratio <= 2.5 and rss < 600,
-        f"[last round: dlt steps {res.get('steps')}; floor steps {floor.get('steps')}; "
+        f"[last round: dlt steps {res.get('steps')}; publish {res.get('published')}; "
+        f"floor steps {floor.get('steps')}; "
         f"list page {floor.get('list_page_mb')} MB; simulator peak RSS {sim_rss:.0f} MB]",
     )
 

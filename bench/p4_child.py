@@ -67,6 +67,8 @@ def run_sync_child(sim: SimAddress, workdir: Path, inline: bool, concurrency: in
         "requests": summary.get("requests"),
         "rows": summary.get("rows"),
         "statuses": summary.get("http_statuses"),
+        # DuckDB: the checkpoint and copy that publish the file readers open (seconds, bytes)
+        "published": summary.get("published"),
     }
 
 

@@ -18,7 +18,9 @@ import logging
 import os
 import shutil
 import struct
+import time
 from pathlib import Path
+from typing import Any
 
 import dlt
 
@@ -205,13 +207,21 @@ def prepare_for_sync(opts: RunOptions) -> None:
         convert(work, version)
 
 
-def publish_synced(pipeline: dlt.Pipeline, opts: RunOptions) -> str | None:
-    """After a successful sync: the working file checkpointed and published. Returns a notice for
-    a file that DuckDB 1.x readers cannot open (None when they can, or for other destinations)."""
+def publish_synced(pipeline: dlt.Pipeline, opts: RunOptions) -> dict[str, Any]:
+    """After a successful sync: the working file checkpointed and published. Returns what the run
+    summary shows of it: seconds and bytes, and a notice for a file that DuckDB 1.x readers cannot
+    open ({} for other destinations)."""
     if opts.destination != "duckdb":
-        return None
+        return {}
+    started = time.monotonic()
     with pipeline.sql_client() as sql:
         sql.execute_sql("CHECKPOINT")
     published = Path(opts.duckdb_path).resolve()
     publish(working_path(published), published)
-    return storage_notice(published)
+    out: dict[str, Any] = {
+        "published": {"seconds": round(time.monotonic() - started, 3), "bytes": published.stat().st_size}
+    }
+    notice = storage_notice(published)
+    if notice:
+        out["notice"] = notice
+    return out
