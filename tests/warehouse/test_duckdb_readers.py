@@ -178,3 +178,25 @@ def test_bad_storage_version_is_a_configuration_error(make_sim, duckdb_opts, mon
     sim = make_sim(connections=3)
     with pytest.raises(ConfigurationError, match="duckdb_storage_version"):
         run_sync(fast_settings(sim), duckdb_opts())
+
+
+def test_users_view_in_the_published_file_survives_syncs(make_sim, duckdb_opts):
+    """A view a user adds to the file they were given is kept: the next sync notices the published
+    file changed, continues from it, and publishes it with the view."""
+    sim = make_sim(connections=12)
+    opts = duckdb_opts()
+    cfg = fast_settings(sim)
+    run_sync(cfg, opts)
+    with duckdb.connect(opts.duckdb_path) as con:
+        con.execute(
+            "CREATE VIEW cja.my_unhealthy AS SELECT connection_id, worst_status "
+            "FROM cja.connection_health WHERE worst_status <> 'HEALTHY'"
+        )
+        before = con.execute("SELECT COUNT(*) FROM cja.my_unhealthy").fetchone()[0]
+    for i, full in enumerate((False, True, False), start=1):
+        opts.full = full
+        sim.add_connection()
+        assert run_sync(cfg, opts)["status"] == "succeeded"
+        assert query(opts, "SELECT COUNT(*) FROM {t}connection_health")[0][0] == 12 + i
+        assert query(opts, "SELECT COUNT(*) FROM {t}my_unhealthy")[0][0] >= before
+    assert_matches_truth(opts, sim.truth())

@@ -131,6 +131,26 @@ def test_user_view_and_reader_grants_survive_syncs(make_sim, pg_opts, reader_rol
     assert relaxed["orgs"][0]["stuck_after_hours"] == 1000000
     assert relaxed["orgs"][0]["backfills_stuck"] == 0
     assert relaxed["orgs"][0]["backfills_failed"] == report["orgs"][0]["backfills_failed"]
+    page = tmp_path / "health.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cja_sync.cli",
+            "report",
+            "--destination",
+            "postgres",
+            "--dataset-name",
+            schema,
+        ]
+        + ["--pipelines-dir", str(tmp_path / "reader-pipelines"), "--out", str(page)],
+        env={**os.environ, "DESTINATION__POSTGRES__CREDENTIALS": url},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert page.stat().st_size > 10_000
     # nothing was written by the reader: the stored thresholds are still the sync's
     assert query(opts, "SELECT stuck_after_hours FROM {t}health_settings") == [(168.0,)]
 
