@@ -7,32 +7,31 @@ import json
 import logging
 import random
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import orjson
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState
 
 from . import settings
 from .auth import AdobeIMSAuth
 from .errors import (
-    ApiError,
-    AuthenticationError,
     CJAError,
     MalformedResponseError,
-    PermissionDeniedError,
     ServiceUnavailableError,
+    StoppedError,
 )
 from .paging import CJAPagePaginator, PagingGuard
+from .responses import RETRY_STATUSES, error_for, raise_error_body, reason, retry_after
+from .retry_budget import RetryBudget, Spending, with_note
 from .throttle import RollingWindowThrottle, ThrottleAwareAdapter
 from .validate import needs_storable, storable
 
 logger = logging.getLogger("cja_source")
 _T = TypeVar("_T")
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass
@@ -50,6 +49,8 @@ class ClientConfig:
     max_attempts: int = settings.MAX_ATTEMPTS
     backoff_base: float = 1.0
     max_backoff: float = settings.MAX_BACKOFF_SECONDS
+    # wall time of one call with its retries; None: what max_attempts tries may take (RetryBudget.of)
+    retry_seconds: float | None = None
 
     def __repr__(self) -> str:  # never print the secret
         return (
@@ -69,6 +70,16 @@ class _Retryable(Exception):
 
 class PageTimeoutError(ServiceUnavailableError):
     """A page request ran into the timeout (the caller may retry with a smaller page)."""
+
+
+# every client of this process, so that a signal can stop them all (stop_all_clients)
+_clients: weakref.WeakSet[CJAClient] = weakref.WeakSet()
+
+
+def stop_all_clients() -> None:
+    """Stop every client of this process: what a signal handler calls (see CJAClient.stop)."""
+    for client in list(_clients):
+        client.stop()
 
 
 class CJAClient:
@@ -92,6 +103,17 @@ class CJAClient:
         self._stats_lock = threading.Lock()
         self.stats: collections.Counter[tuple[str, str]] = collections.Counter()
         self.on_request: Callable[[str], None] | None = None
+        budget = RetryBudget.of(config.max_attempts, config.timeout, config.max_backoff)
+        if config.retry_seconds is not None:
+            budget = RetryBudget(config.max_attempts, config.retry_seconds)
+        self.budget = budget
+        self._stopped = threading.Event()
+        _clients.add(self)
+
+    def stop(self) -> None:
+        """Send no more requests: a call in its pause between attempts, or about to start one, raises
+        StoppedError (every thread of the run ends within the request it is sending)."""
+        self._stopped.set()
 
     # ----------------------------------------------------------------- accounting
 
@@ -118,33 +140,37 @@ class CJAClient:
 
     # ----------------------------------------------------------------- retries
 
-    def _retrying(self) -> Retrying:
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            backoff = min(self.config.max_backoff, self.config.backoff_base * 2 ** (state.attempt_number - 1))
-            backoff *= 0.5 + random.random()  # jitter: threads that failed together do not retry together
-            if isinstance(exc, _Retryable) and exc.retry_after is not None:
-                return float(max(exc.retry_after, backoff * 0.5))
-            return float(backoff)
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(self.config.max_backoff, self.config.backoff_base * 2 ** (state.attempt_number - 1))
+        backoff *= 0.5 + random.random()  # jitter: threads that failed together do not retry together
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return float(max(exc.retry_after, backoff * 0.5))
+        return float(backoff)
 
-        return Retrying(
-            stop=stop_after_attempt(self.config.max_attempts),
-            wait=wait,
-            retry=retry_if_exception_type(_Retryable),
-            reraise=True,
-        )
+    def _with_retries(self, attempt: Callable[[Spending], _T]) -> _T:
+        """`attempt` until it succeeds or the budget is spent; then its last error, saying so."""
+        spending = Spending(self.budget, self._stopped)
 
-    def _with_retries(self, attempt: Callable[[], _T]) -> _T:
+        def checked() -> _T:
+            self._check_stopped()
+            return attempt(spending)
+
         try:
-            result: _T = self._retrying()(attempt)
+            result: _T = spending.retrying(self._wait, _Retryable)(checked)
             return result
         except _Retryable as exc:
-            raise exc.final from None
+            self._check_stopped()
+            raise with_note(exc.final, spending.note()) from None
+
+    def _check_stopped(self) -> None:
+        if self._stopped.is_set():
+            raise StoppedError("the run is being stopped: no more requests to the CJA API")
 
     # ----------------------------------------------------------------- IMS
 
     def _post_token(self, url: str, data: dict[str, Any]) -> requests.Response:
-        def attempt() -> requests.Response:
+        def attempt(_spending: Spending) -> requests.Response:
             try:
                 response = self.session.post(
                     url,
@@ -162,7 +188,7 @@ class CJAClient:
                 self._count("token", "connection_error")
                 raise _Retryable(
                     ServiceUnavailableError(
-                        f"cannot reach Adobe IMS at {url} ({_reason(exc)}); "
+                        f"cannot reach Adobe IMS at {url} ({reason(exc)}); "
                         "check sources.cja.token_url and the network or proxy"
                     )
                 ) from None
@@ -170,7 +196,7 @@ class CJAClient:
             if response.status_code in RETRY_STATUSES:
                 raise _Retryable(
                     ServiceUnavailableError(f"Adobe IMS answered HTTP {response.status_code} at {url}"),
-                    retry_after=_retry_after(response),
+                    retry_after=retry_after(response),
                 )
             return response
 
@@ -189,7 +215,7 @@ class CJAClient:
         url = self.base_url + path
         renewed = False
 
-        def attempt() -> Any:
+        def attempt(spending: Spending) -> Any:
             nonlocal renewed
             request = requests.Request("GET", url, params=params, auth=self.auth)
             # Preparing may mint a token (an IMS round trip, not counted by the gateway); a slot
@@ -211,7 +237,7 @@ class CJAClient:
                 self._count(endpoint, "connection_error")
                 raise _Retryable(
                     ServiceUnavailableError(
-                        f"cannot reach the CJA API at {self.base_url} ({_reason(exc)}); "
+                        f"cannot reach the CJA API at {self.base_url} ({reason(exc)}); "
                         "check sources.cja.base_url and the network or proxy"
                     )
                 ) from None
@@ -219,20 +245,24 @@ class CJAClient:
             self._count(endpoint, str(status))
             if status == 200:
                 body = _parse(response.content, path)
-                _raise_error_body(body, status, path)
+                raise_error_body(body, status, path)
                 return body
             if status == 401 and not renewed:
                 renewed = True
                 sent = prepared.headers.get("Authorization")
                 self.auth.invalidate(sent.decode() if isinstance(sent, bytes) else sent)
-                raise _Retryable(_error_for(response, path), retry_after=0.0)
+                raise _Retryable(error_for(response, path), retry_after=0.0)
             if status == 429:
-                retry_after = _retry_after(response)
-                self.throttle.penalize(retry_after or 0.0)
-                raise _Retryable(_error_for(response, path), retry_after=retry_after)
+                asked = retry_after(response)
+                # every thread keeps off for the window, or as long as asked if this call waits
+                # that long: a wait past the budget is given up on, and no thread sleeps it out
+                self.throttle.penalize(asked if asked and spending.fits(asked) else 0.0)
+                raise _Retryable(error_for(response, path), retry_after=asked)
             if status in RETRY_STATUSES:
-                raise _Retryable(_error_for(response, path), retry_after=_retry_after(response))
-            raise _error_for(response, path)
+                raise _Retryable(error_for(response, path), retry_after=retry_after(response))
+            if status == 401:  # one renewal per call: a token refused twice is not retried
+                raise with_note(error_for(response, path), "refused again with a new token")
+            raise error_for(response, path)
 
         return self._with_retries(attempt)
 
@@ -247,20 +277,24 @@ class CJAClient:
     ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
         """Yield (items, page body without content) for every page; `page_size` is the first page's
         limit, `next_limit` (given the page and its limit) the next one's. A timed-out page is asked
-        again at half the size, since the gateway cuts every request at 60 s. `guard` raises
-        PagingError when the listing cannot end (not retried: asking again would not help)."""
+        again at half the size, since the gateway cuts every request at 60 s; at the smallest size
+        it gets the retries of any request, and then the run ends. `guard` raises PagingError when
+        the listing cannot end (not retried: asking again would not help)."""
         cursor = CJAPagePaginator(limit=page_size)
+        most = settings.MAX_PAGE_SIZE  # after a timeout, no page larger than the one asked since
         while cursor.has_next_page:
+            smallest = cursor.limit <= settings.MIN_PAGE_SIZE
             try:
-                body = self.get(
-                    endpoint,
-                    path,
-                    {**params, **cursor.params},
-                    raise_timeout=cursor.limit > settings.MIN_PAGE_SIZE,
-                )
-            except PageTimeoutError:
-                cursor.halve(settings.MIN_PAGE_SIZE)
-                logger.warning("page timed out at %s; asking again with limit=%d", path, cursor.limit)
+                body = self.get(endpoint, path, {**params, **cursor.params}, raise_timeout=not smallest)
+            except PageTimeoutError as exc:
+                # Bounded by construction: every retry here halves the page, and the page never
+                # grows again, so at most log2(page_size / MIN_PAGE_SIZE) of them; at the smallest
+                # page get() has already spent its own retry budget, and the error ends the run.
+                if smallest or not cursor.halve(settings.MIN_PAGE_SIZE):
+                    halved = f", halved from {page_size}" if page_size > cursor.limit else ""
+                    raise with_note(exc, f"with pages of {cursor.limit}{halved}", sep=" ") from None
+                most = cursor.limit
+                logger.info("page timed out at %s; asking again with limit=%d", path, cursor.limit)
                 continue
             if not isinstance(body, dict) or not isinstance(body.get("content", []), list):
                 raise MalformedResponseError(f"CJA API answered a page without a content list at {path}")
@@ -273,7 +307,7 @@ class CJAClient:
             meta = {k: v for k, v in body.items() if k != "content"}
             del body  # the page's items are all we keep
             if next_limit is not None and cursor.has_next_page:
-                cursor.resize(max(1, min(settings.MAX_PAGE_SIZE, next_limit(items, cursor.limit))))
+                cursor.resize(max(1, min(most, next_limit(items, cursor.limit))))
             yield items, meta
 
     def close(self) -> None:
@@ -294,71 +328,3 @@ def _parse(content: bytes, path: str) -> Any:
             ) from None
     # rare: walk the body only when it has one
     return storable(body) if needs_storable(content) else body
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in ("Name or service not known", "Connection refused", "Temporary failure in name resolution"):
-        if marker in text:
-            return marker.lower()
-    return type(exc).__name__
-
-
-def _raise_error_body(body: Any, status: int, path: str) -> None:
-    """An error body is an error even with status 200: never hand it on as data."""
-    if isinstance(body, dict) and ("error_code" in body or "errorCode" in body) and "content" not in body:
-        raise _typed_error(body, status, path)
-
-
-def _error_for(response: requests.Response, path: str) -> CJAError:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        body = None
-    if isinstance(body, dict) and ("error_code" in body or "errorCode" in body):
-        return _typed_error(body, response.status_code, path)
-    if response.status_code in RETRY_STATUSES:
-        return ServiceUnavailableError(
-            f"CJA API answered HTTP {response.status_code} at {path}", status=response.status_code
-        )
-    return ApiError(f"CJA API answered HTTP {response.status_code} at {path}", status=response.status_code)
-
-
-def _typed_error(body: dict[str, Any], status: int, path: str) -> CJAError:
-    if "error_code" in body:  # the adobe.io gateway's shape
-        code = str(body.get("error_code"))
-        message = str(body.get("message") or "").strip()
-        hint = settings.GATEWAY_HINTS.get(code)
-        text = f"Adobe gateway refused {path}: HTTP {status} {code} {message!r}" + (
-            f"; {hint}" if hint else ""
-        )
-        if status == 401:
-            return AuthenticationError(text, status=status, code=code)
-        if status == 429:
-            return ServiceUnavailableError(
-                f"CJA API kept answering 429 {code} {message!r} (rate limit) at {path}; "
-                "lower sources.cja.requests_per_window or check other users of this credential",
-                status=status,
-                code=code,
-            )
-        if status >= 500:
-            return ServiceUnavailableError(text, status=status, code=code)
-        return PermissionDeniedError(text, status=status, code=code)
-    code = str(body.get("errorCode"))
-    description = str(body.get("errorDescription") or "").strip()
-    text = f"CJA API error at {path}: HTTP {status} {code}: {description}"
-    if status >= 500:
-        return ServiceUnavailableError(text, status=status, code=code)
-    if status in (401, 403):
-        return PermissionDeniedError(text, status=status, code=code)
-    return ApiError(text, status=status, code=code)

@@ -56,5 +56,9 @@ class EmptyListingError(CJAError):
     """The listing returned no connection: what a non-admin credential gets."""
 
 
+class StoppedError(CJAError):
+    """The run is being stopped (a signal arrived): the client sends no more requests."""
+
+
 class ConcurrentRunError(CJAError):
     """Another run holds the pipeline lock."""
