@@ -16,6 +16,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .records import fit_wide_numbers, is_wide
+
 UTC_US = pa.timestamp("us", tz="UTC")
 # OverflowError: an integer beyond int64 (orjson reads up to 2**64 - 1)
 UNFIT = (
@@ -77,8 +79,9 @@ BACKFILL_FIELDS: dict[str, Column] = {
 
 
 def backfills_table(rows: list[dict[str, Any]]) -> pa.Table | list[dict[str, Any]]:
-    """One Arrow table for many backfill rows; the rows unchanged when a value does not fit its
-    documented type (dlt then gives it a variant column instead of failing the run)."""
+    """One Arrow table for many backfill rows; the rows when a value does not fit its documented
+    type (dlt then gives it a variant column instead of failing the run), with any number outside
+    int64 made a double of its own column (see records.fit_wide_numbers)."""
     if not rows:
         return rows
     try:
@@ -87,10 +90,24 @@ def backfills_table(rows: list[dict[str, Any]]) -> pa.Table | list[dict[str, Any
         }
         known = BACKFILL_FIELDS.keys() | columns.keys()
         for name in sorted({k for r in rows for k in r} - known):
-            columns[name] = pa.array([r.get(name) for r in rows])
+            values = [r.get(name) for r in rows]
+            # Arrow would type a wide number double, which a BIGINT column of that name refuses
+            if any(_holds_wide(v) for v in values):
+                raise ValueError(f"{name}: a number outside int64")
+            columns[name] = pa.array(values)
         return pa.table(columns)
     except UNFIT:
-        return rows
+        return [
+            fit_wide_numbers(r, f"connection {r.get('connection_id')}, backfill {r.get('id')}") for r in rows
+        ]
+
+
+def _holds_wide(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_wide(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_wide(v) for v in value)
+    return is_wide(value)
 
 
 # DataSetMetadata (the API reference) as dlt's normalizer names and types it: nested objects

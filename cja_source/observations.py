@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .arrow_rows import UTC_US
-from .records import WarehouseSnapshot, with_prefix
+from .records import WIDE_KEY, WarehouseSnapshot, is_wide, with_prefix
 
 VOLUME_TABLE = "connection_volume_history"
 CHANGES_TABLE = "backfill_status_changes"
@@ -48,11 +48,17 @@ CHANGES_HINTS: dict[str, Any] = {
 
 def volume_rows(items: list[dict[str, Any]], org_id: str, now: datetime) -> list[dict[str, Any]]:
     """One point per listed connection. A missing or non-numeric count is stored as NULL: it is
-    no point of the series, and never reads as a drop to 0."""
+    no point of the series, and never reads as a drop to 0. A count outside int64 is stored as a
+    double in num_daily_events__v_double (see records.WIDE_KEY; the connections row warns of it),
+    NULL in num_daily_events: no point of the series either."""
     rows = []
     for c in items:
         value = c.get("numDailyEvents")
-        number = int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        number: Any = None
+        if is_wide(value):
+            number = {WIDE_KEY: float(value)}
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = int(value)
         rows.append(
             {
                 "org_id": org_id,

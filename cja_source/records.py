@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import pendulum
 
@@ -15,6 +16,16 @@ CONNECTION_LISTS = ("dataSets", "connectionValidationErrors", "configuredContain
 DATASET_LISTS = ("backfills", "containerFields")
 
 SummaryKey = tuple[int, int, int, int]
+
+logger = logging.getLogger("cja_source")
+
+# A number outside int64 fits no BIGINT column: dlt's normalizer turns a whole double back into an
+# int for a BIGINT column and the load fails (OverflowError on DuckDB, "bigint out of range" on
+# Postgres), for the whole org. Such a number is stored as a double in the column dlt itself gives
+# a double that does not fit (`<column>__v_double`): a row value {"v_double": x} is flattened there,
+# whatever type the column has, on both warehouses. The column keeps NULL for that row.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+WIDE_KEY = "v_double"
 
 
 @dataclass
@@ -83,11 +94,59 @@ def summary_key(summary: Any) -> SummaryKey | None:
         return None
 
 
+def is_wide(value: Any) -> TypeGuard[int | float]:
+    """A number outside int64 (orjson reads integers beyond 2**64 as floats)."""
+    kind = type(value)
+    return (kind is int or kind is float) and not INT64_MIN <= value <= INT64_MAX
+
+
+def fit_wide_numbers(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """`row` with every number outside int64, in nested objects and lists too, stored the way of
+    WIDE_KEY, and one warning per field naming `where` (the connection) and the field. The row
+    itself when it holds none (the common case: nothing is copied)."""
+    found: list[tuple[str, Any]] = []
+    fitted = _fit(row, "", found)
+    for name, value in found:
+        logger.warning(
+            "%s: %s = %.17g does not fit a 64-bit integer; stored as a double in its __%s column",
+            where,
+            name,
+            float(value),
+            WIDE_KEY,
+        )
+    return cast(dict[str, Any], fitted)
+
+
+def _fit(value: Any, path: str, found: list[tuple[str, Any]]) -> Any:
+    kind = type(value)
+    if kind is dict:
+        out = None
+        for key, item in value.items():
+            new = _fit(item, f"{path}.{key}" if path else str(key), found)
+            if new is not item:
+                out = out if out is not None else dict(value)
+                out[key] = new
+        return value if out is None else out
+    if kind is list:
+        items = [_fit(v, f"{path}[]", found) for v in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        # dlt stores a list of scalars as rows of one `value` column: a wide one goes to
+        # value__v_double of those rows
+        return [{"value": new} if is_wide(old) else new for new, old in zip(items, value, strict=True)]
+    if is_wide(value):
+        if path not in {f for f, _ in found}:
+            found.append((path, value))
+        return {WIDE_KEY: float(value)}
+    return value
+
+
 def connection_row(
     item: dict[str, Any], org_id: str, now: datetime, first_seen: datetime | None
 ) -> dict[str, Any]:
     row = {k: v for k, v in item.items() if k not in CONNECTION_LISTS}
     row["id"] = with_prefix(str(item["id"]))
+    row = fit_wide_numbers(row, f"connection {row['id']}")
     row["org_id"] = org_id
     row["first_seen_at"] = first_seen or now
     row["last_seen_at"] = now
@@ -108,7 +167,10 @@ def dataset_row(
     state: PairState | None,
     schema_info: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    row = {k: v for k, v in item.items() if k not in DATASET_LISTS}
+    row = fit_wide_numbers(
+        {k: v for k, v in item.items() if k not in DATASET_LISTS},
+        f"connection {connection_id}, dataset {item.get('dataSetId')}",
+    )
     row["connection_id"] = connection_id
     row["org_id"] = org_id
     if schema_info is not None:
@@ -152,7 +214,7 @@ def validation_error_rows(
     for error in errors or ():
         if not isinstance(error, dict):
             continue
-        row = dict(error)
+        row = dict(fit_wide_numbers(error, f"connection {connection_id}, validation error"))
         row["connection_id"] = connection_id
         row["error_key"] = _fingerprint(
             error.get("errorCode"),
