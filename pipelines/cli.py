@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, options_from_args
+from .output import drop_stdout, finish_output
 from .summary import print_summary
 
 
@@ -133,11 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(_VisibleFormatter("cja-sync: %(message)s"))
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, handlers=[handler])
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
     except BrokenPipeError:
-        # the reader went away (`cja-sync health | head`): not a failure of ours; silence the
-        # interpreter's own complaint when it flushes stdout at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # the reader went away before the command decided its code (`cja-sync report --json |
+        # head`): not a failure of ours. A command that decides one (health --fail-on) keeps it
+        # whatever happens to its output (output.reader_may_leave).
+        drop_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
         print("cja-sync: interrupted", file=sys.stderr)
@@ -155,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # messages quote names, paths and server answers: nothing in them may steer the terminal
         print(f"cja-sync: {visible(error.message)}", file=sys.stderr)
         return error.exit_code
+    finish_output()
+    return code
 
 
 def _dispatch(args: argparse.Namespace) -> int:

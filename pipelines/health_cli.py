@@ -10,6 +10,7 @@ from typing import Any
 from .alerts import new_conditions
 from .errors import NoSuccessfulSync
 from .options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE
+from .output import reader_may_leave
 from .reading import Warehouse, open_for_reading
 from .text import cut, json_default, pad, ts, visible, width
 
@@ -65,19 +66,23 @@ def run_health(args: argparse.Namespace) -> int:
         report["new"] = new_conditions(warehouse.pipeline, org_id)
     holding = report["new"] if only_new else report["conditions"]
     met = [c for c in fail_on if holding[c]]
-    if args.json:
-        print(
-            json.dumps({**report, "fail_on": fail_on, "failing": met}, default=json_default, sort_keys=True)
-        )
-    else:
-        limit = None if args.all else (args.limit or DEFAULT_LIMIT)
-        if only_new:
-            print_new(report["new"], limit)
+    code = EXIT_HEALTH if met else EXIT_OK  # decided before printing: no output error may lower it
+    with reader_may_leave():
+        if args.json:
+            print(
+                json.dumps(
+                    {**report, "fail_on": fail_on, "failing": met}, default=json_default, sort_keys=True
+                )
+            )
         else:
-            print_report(report, limit=limit, more="--limit N or --all")
-        if met:
-            print(f"health conditions met{' (new)' if only_new else ''}: {', '.join(met)}")
-    return EXIT_HEALTH if met else EXIT_OK
+            limit = None if args.all else (args.limit or DEFAULT_LIMIT)
+            if only_new:
+                print_new(report["new"], limit)
+            else:
+                print_report(report, limit=limit, more="--limit N or --all")
+            if met:
+                print(f"health conditions met{' (new)' if only_new else ''}: {', '.join(met)}")
+    return code
 
 
 def print_health_for_demo(args: argparse.Namespace) -> None:
