@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, options_from_args
+from .options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, options_from_args, wait_seconds
 from .output import drop_stdout, finish_output
 from .summary import print_summary
 
@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="progress line on stderr (default: when stderr is a terminal)",
+    )
+    run.add_argument(
+        "--wait",
+        type=wait_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to SECONDS for another run of the org or of the warehouse (default: exit at once)",
     )
 
     demo = sub.add_parser("demo", help="sync the built-in simulated org into ./cja_demo.duckdb")

@@ -4,7 +4,9 @@ The API side is embarrassingly parallel (each org has its own credential, token 
 6 s budget); the warehouse takes one writer. So this process takes the warehouse lock once for the
 whole fleet and hands out turns: each org extracts concurrently, and every step that touches the
 warehouse (snapshot, load, settle, publish) waits for the turn, in whatever order orgs get there.
-One org's failure is recorded and reported; the others go on."""
+It also holds each org's run lock, so an org that another process is syncing (a Dagster worker, a
+cron job) is skipped with that reason. One org's failure is recorded and reported; the others go
+on."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from cja_source.version import __version__
 
 from .errors import as_cja_error
 from .identity import pipeline_name_for, target_of
-from .locks import warehouse_lock
+from .locks import fleet_locks
 from .options import EXIT_FAILED, EXIT_OK, RunOptions, options_from_args
 from .pipeline_factory import make_pipeline
 from .summary import print_summary
@@ -50,12 +52,23 @@ def run_fleet(
     lock_pipeline = make_pipeline(replace(opts, pipeline_name=lock_name))
     turn = threading.Lock()
     started = datetime.now(UTC)
-    with warehouse_lock(target, lock_pipeline), ThreadPoolExecutor(parallel, "cja-org") as pool:
+    org_ids = {name: str(cfg.credentials.org_id) for name, cfg in fleet.items()}
+    with (
+        fleet_locks(target, lock_pipeline, org_ids, opts.wait) as refused,
+        ThreadPoolExecutor(parallel, "cja-org") as pool,
+    ):
         futures = {
             name: pool.submit(_one_org, name, cfg, opts, turn, (clients or {}).get(name))
             for name, cfg in fleet.items()
+            if name not in refused
         }
-        orgs = {name: future.result() for name, future in futures.items()}
+        # an org another run holds: not run, not recorded in sync_runs (that run records itself)
+        orgs = {
+            name: futures[name].result()
+            if name in futures
+            else {"org": name, "status": "failed", "error": refused[name], "org_id": org_ids[name]}
+            for name in fleet
+        }
     failed = [name for name, s in orgs.items() if s["status"] != "succeeded"]
     return {
         "status": "failed" if failed else "succeeded",

@@ -23,6 +23,20 @@ class RunOptions:
     full: bool = False
     allow_empty: bool = False
     progress: bool = False
+    # seconds to wait for another run of the org (or another writer) before exiting; None: the
+    # CJA_WRITER_WAIT_SECONDS environment variable, else 0 (exit at once)
+    wait: float | None = None
+
+
+def wait_seconds(text: str) -> float:
+    """`--wait SECONDS`: a finite number >= 0 (a wait without end is what the lock prevents)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, not {text!r}")
+    return value
 
 
 def options_from_args(args: argparse.Namespace, pipeline_name: str | None = None) -> RunOptions:
@@ -36,4 +50,5 @@ def options_from_args(args: argparse.Namespace, pipeline_name: str | None = None
         full=bool(getattr(args, "full", False)),
         allow_empty=bool(getattr(args, "allow_empty", False)),
         progress=bool(progress if progress is not None else sys.stderr.isatty()),
+        wait=getattr(args, "wait", None),
     )

@@ -1,8 +1,9 @@
 """`cja-sync run`: one sync of a CJA org into the warehouse, recorded in `sync_runs`.
 
-The order of a run: locks (warehouse, then pipeline), the data an interrupted run left, the
-warehouse snapshot, the `running` row, extract/normalize/load of `cja_source()`, then the same
-`settle` and `publish` steps that `finish_sync` gives users of the plain dlt source."""
+The order of a run: locks (the org's, the warehouse's, then the pipeline's), the data an
+interrupted run left, the warehouse snapshot, the `running` row, extract/normalize/load of
+`cja_source()`, then the same `settle` and `publish` steps that `finish_sync` gives users of the
+plain dlt source."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from .csv_timestamps import write_timestamps_as_text
 from .errors import as_cja_error
 from .finish import publish, settle
 from .identity import pipeline_name_for, target_of
-from .locks import WarehouseTurns, warehouse_lock
+from .locks import WarehouseTurns, pipeline_lock, run_locks
 from .options import RunOptions
 from .pipeline_factory import (
     SYNC_DUCKDB_MEMORY,
@@ -38,7 +39,6 @@ from .pipeline_factory import (
 )
 from .progress import Progress
 from .run_log import close_abandoned_runs, log_run, record_failure_directly, run_row
-from .warehouse import pipeline_lock
 
 __all__ = ["RunOptions", "make_pipeline", "run_sync"]
 
@@ -67,10 +67,12 @@ def run_sync(
 ) -> dict[str, Any]:
     """Sync once; returns the run summary or raises CJAError (its message is the one-line reason).
 
-    `turn` is given by a fleet run (fleet.py), which holds the warehouse lock itself: every step
-    that touches the warehouse then waits for its turn, and only the API-bound extract runs
-    alongside other orgs. `turn_wait` (seconds) does the same across processes (orchestrator
-    workers): the warehouse lock is taken for each warehouse step, waiting up to that long."""
+    `turn` is given by a fleet run (fleet.py), which holds the warehouse lock and the org's run
+    lock itself: every step that touches the warehouse then waits for its turn, and only the
+    API-bound extract runs alongside other orgs. `turn_wait` (seconds) does the same across
+    processes (orchestrator workers): the warehouse lock is taken for each warehouse step, waiting
+    up to that long. Any other run holds the org's run lock for its whole length (locks.run_locks),
+    waiting up to `opts.wait` for another run of the org."""
     target = target_of(opts)
     if not opts.pipeline_name:
         opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
@@ -80,16 +82,16 @@ def run_sync(
     # 128 MB, for about a second more in all (bench P4); DuckDB spills to disk beside the file if a
     # merge needs more. Reading commands (health, report) keep DuckDB's default.
     pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", SYNC_DUCKDB_MEMORY))
-    if turn is None and turn_wait is not None:
-        turn = WarehouseTurns(target, pipeline, turn_wait)
-    if turn is not None:
-        with pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name):
-            return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn)
+    held: AbstractContextManager[Any] = nullcontext()  # a fleet's turn: the fleet holds the locks
+    if turn is None:
+        org_id = str(cfg.credentials.org_id)
+        held = run_locks(target, pipeline, org_id, opts.wait, whole_run=turn_wait is None)
+        turn = nullcontext() if turn_wait is None else WarehouseTurns(target, pipeline, turn_wait)
     with (
-        warehouse_lock(target, pipeline),
-        pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name),
+        held,
+        pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name, opts.wait),
     ):
-        return _run_locked(cfg, opts, pipeline, client or make_client(cfg), nullcontext())
+        return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn)
 
 
 def _run_locked(

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import dlt
 
 from cja_source.configuration import CJASourceConfiguration
-from cja_source.errors import ConcurrentRunError
 from cja_source.snapshot import existing_tables, table_columns
 
 logger = logging.getLogger("cja_sync")
@@ -92,22 +87,3 @@ def _listing_scope(
     if not cfg.include_system_owned and "owner__type" in cols:
         parts.append(f"({alias}owner__type IS NULL OR {alias}owner__type <> 'systemUser')")
     return "".join(f" AND {p}" for p in parts), args
-
-
-@contextmanager
-def pipeline_lock(pipelines_dir: str, pipeline_name: str) -> Iterator[None]:
-    """One run per pipeline at a time: a second one exits with a message instead of corrupting
-    the first one's load packages."""
-    os.makedirs(pipelines_dir, exist_ok=True)
-    path = os.path.join(pipelines_dir, f".{pipeline_name}.lock")
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConcurrentRunError(
-                f"another cja-sync run is using pipeline {pipeline_name!r} ({path}); wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

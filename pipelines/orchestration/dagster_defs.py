@@ -3,9 +3,10 @@
 
 - Retries: Dagster's RetryPolicy (an org's transient failure, or a warehouse turn that waited
   too long, is retried with backoff by Dagster, not by us).
-- No overlap of two runs of one org: the org's pipeline lock makes a second one fail at once
-  (and be retried); the README's `tag_concurrency_limits` on `dagster/partition` keeps Dagster
-  from launching it in the first place.
+- No overlap of two runs of one org: the org's run lock lives in the warehouse (a file beside
+  DuckDB, an advisory lock on Postgres) and is held for the whole run, so a second run on any
+  worker fails at once (and is retried), or waits `org_wait_seconds` first; the README's
+  `tag_concurrency_limits` on `dagster/partition` keeps Dagster from launching it at all.
 - Workers extract side by side; each warehouse step takes the warehouse's writer lock in turn
   (a file lock beside DuckDB, an advisory lock on Postgres, which every worker machine sees)."""
 
@@ -54,6 +55,9 @@ class CJAWarehouse(ConfigurableResource):  # type: ignore[type-arg]
     pipelines_dir: str | None = None
     # how long one warehouse step waits for another worker's step before the attempt fails
     turn_wait_seconds: float = 1800.0
+    # how long a run waits for another run of its org before the attempt fails (0: fail at once
+    # and leave the next attempt to the RetryPolicy)
+    org_wait_seconds: float = 0.0
 
     def options(self) -> RunOptions:
         return RunOptions(
@@ -61,6 +65,7 @@ class CJAWarehouse(ConfigurableResource):  # type: ignore[type-arg]
             duckdb_path=self.duckdb_path,
             dataset_name=self.dataset_name,
             pipelines_dir=self.pipelines_dir,
+            wait=self.org_wait_seconds,
         )
 
 
