@@ -119,6 +119,11 @@ def _run_locked(
     progress = Progress(client, stats) if opts.progress else None
     try:
         with turn:
+            if not pipeline.default_schema_name:
+                # a new pipelines dir (another machine, a fresh worker container) knows nothing of
+                # the warehouse: without dlt's schema the snapshot reads as empty, and the run would
+                # record every open backfill and connection as first seen all over again
+                pipeline.sync_destination()
             full = _finish_pending(pipeline) or opts.full
             summary["full"] = full
             close_abandoned_runs(pipeline, summary["org_id"])
