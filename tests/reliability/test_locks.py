@@ -5,6 +5,7 @@ first with --wait; either way each backfill status change is recorded once."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -42,7 +43,9 @@ def test_a_reader_holding_the_duckdb_file_makes_the_sync_wait_not_fail(rsim, cli
     assert_matches_truth(opts, sim.truth())
 
 
-def test_health_during_a_sync_says_so_in_one_line(rsim, cli, tmp_path: Path, monkeypatch):
+def test_health_during_a_sync_answers_from_the_last_published_sync(rsim, cli, tmp_path: Path, monkeypatch):
+    """A sync paused in the middle of its load (connections merged, the rest not) holds its working
+    file; `health` reads the published one at once and sees the previous sync whole."""
     from cja_sync.cli import main
 
     sim = rsim(connections=10, inline_backfills=False)
@@ -56,17 +59,19 @@ def test_health_during_a_sync_says_so_in_one_line(rsim, cli, tmp_path: Path, mon
 
     monkeypatch.setenv("CJA_DUCKDB_READER_WAIT_SECONDS", "1")
     cli.capfd.readouterr()
-    code = main(["health", "--duckdb-path", opts.duckdb_path, "--pipelines-dir", opts.pipelines_dir])
-    _, err = cli.capfd.readouterr()
+    where = ["--duckdb-path", opts.duckdb_path, "--pipelines-dir", opts.pipelines_dir, "--json"]
+    code = main(["health", *where])
+    out, err = cli.capfd.readouterr()
     os.kill(proc.pid, signal.SIGKILL)
     cli.collect(proc)
-    assert code == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "a cja-sync run is writing this DuckDB file" in lines[0], err
+    assert code == 0, err
+    assert json.loads(out)["orgs"][0]["connections"] == 10  # not the 11th the paused load merged
 
-    # and the sync after the killed one is exact
+    # and the sync after the killed one is exact, and published
     run_sync(rel_settings(sim), opts)
     assert_matches_truth(opts, sim.truth())
+    assert main(["health", *where]) == 0
+    assert json.loads(cli.capfd.readouterr().out)["orgs"][0]["connections"] == 11
 
 
 @pytest.mark.parametrize("destination", ["duckdb", "postgres"])
