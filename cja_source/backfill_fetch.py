@@ -69,22 +69,26 @@ def fetched_rows(
     if not pairs:
         return
     workers = int(ctx.cfg.max_concurrency)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cja-backfills") as pool:
-        pending: set[Future[list[Row]]] = set()
-        try:
-            for cid, dsid in pairs:
-                pending.add(pool.submit(fetch_pair, ctx, cid, dsid, totals.get((cid, dsid))))
-                while len(pending) >= 4 * workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for f in done:
-                        yield f.result()
-            while pending:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cja-backfills")
+    pending: set[Future[list[Row]]] = set()
+    finished = False
+    try:
+        for cid, dsid in pairs:
+            pending.add(pool.submit(fetch_pair, ctx, cid, dsid, totals.get((cid, dsid))))
+            while len(pending) >= 4 * workers:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
                     yield f.result()
-        finally:
-            for f in pending:
-                f.cancel()
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                yield f.result()
+        finished = True
+    finally:
+        # Stopped by an error or a signal: the calls not started are cancelled, and the run does
+        # not wait for the ones being sent (each ends with its request; a stopped client sends
+        # no other), so the failure is recorded and reported at once.
+        pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def fetch_pair(ctx: SyncContext, cid: str, dsid: str, summary_total: int | None) -> list[Row]:

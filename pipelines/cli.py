@@ -1,5 +1,5 @@
 """`cja-sync`: run, demo, simulate, health, report. Exit codes: 0 ok, 1 sync failed, 2 bad usage
-or configuration, 3 health condition met."""
+or configuration, 3 health condition met, 130 and 143 interrupted by SIGINT and SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, options_from_args, wait_seconds
+from .options import EXIT_OK, EXIT_USAGE, options_from_args, wait_seconds
 from .output import drop_stdout, finish_output
 from .summary import print_summary
+
+# a run ended by SIGINT exits 128 + 2, like a shell's job (signals.RunInterrupted: 143 for SIGTERM)
+EXIT_SIGINT = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -148,9 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # whatever happens to its output (output.reader_may_leave).
         drop_stdout()
         return EXIT_OK
-    except KeyboardInterrupt:
-        print("cja-sync: interrupted", file=sys.stderr)
-        return EXIT_FAILED
+    except KeyboardInterrupt:  # Ctrl-C in a command without a run (health, report, simulate)
+        print("cja-sync: interrupted by SIGINT", file=sys.stderr)
+        return EXIT_SIGINT
     except Exception as exc:  # noqa: BLE001 - every failure ends in one line and an exit code
         from cja_source.errors import CJAError
 
@@ -163,6 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exception(exc)
         # messages quote names, paths and server answers: nothing in them may steer the terminal
         print(f"cja-sync: {visible(error.message)}", file=sys.stderr)
+        if getattr(error, "signum", 0):
+            from .signals import exit_now, received
+
+            if received():  # our handler took the signal (never in a test calling main())
+                exit_now(error.exit_code)
         return error.exit_code
     finish_output()
     return code
@@ -178,12 +186,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         from cja_source.simulator.cli import run as simulate
 
         return simulate(args)
-    if args.command == "run":
-        return _run(args)
-    if args.command == "demo":
-        from .demo import run_demo
+    if args.command in ("run", "demo"):
+        from .signals import signals_end_the_run
 
-        return run_demo(args)
+        with signals_end_the_run():
+            if args.command == "run":
+                return _run(args)
+            from .demo import run_demo
+
+            return run_demo(args)
     if args.command == "health":
         from .health_cli import run_health
 

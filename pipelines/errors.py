@@ -34,7 +34,9 @@ def one_line(exc: BaseException) -> str:
     return cut(text, MESSAGE_COLUMNS)
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
+def chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what caused it, outermost first (dlt's PipelineStepFailed keeps the cause in
+    `exception`)."""
     seen: set[int] = set()
     out: list[BaseException] = []
     current: BaseException | None = exc
@@ -48,14 +50,14 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def innermost(exc: BaseException) -> BaseException:
     """The root cause under dlt's wrappers (their own text adds advice that is often wrong here)."""
-    return _chain(exc)[-1]
+    return chain(exc)[-1]
 
 
 def missing_driver(exc: BaseException) -> ConfigurationError | None:
     """A destination driver that is not installed, named with the install command that adds it."""
     from dlt.common.exceptions import MissingDependencyException
 
-    for link in _chain(exc):
+    for link in chain(exc):
         module = (getattr(link, "name", None) or "").split(".")[0]
         if isinstance(link, ModuleNotFoundError) and module in DRIVER_EXTRAS:
             return _driver_error(DRIVER_EXTRAS[module], module)
@@ -85,8 +87,8 @@ def as_cja_error(exc: BaseException, doing: str = "sync", where: str | None = No
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.configuration.providers.toml import TomlProviderReadException
 
-    chain = _chain(exc)
-    for link in chain:
+    links = chain(exc)
+    for link in links:
         if isinstance(link, CJAError):
             return link
         if isinstance(link, OSError) and link.errno == errno.ENOSPC:
@@ -100,10 +102,10 @@ def as_cja_error(exc: BaseException, doing: str = "sync", where: str | None = No
     driver = missing_driver(exc)
     if driver is not None:
         return driver
-    innermost = chain[-1]
+    innermost = links[-1]
     if "No space left on device" in str(innermost):  # DuckDB's own IO errors name the file in their text
         return CJAError(f"no space left on device: {one_line(innermost)}")
-    for link in chain:
+    for link in links:
         if isinstance(link, TomlProviderReadException):
             return ConfigurationError(f"{one_line(link)}: fix that file")
     if isinstance(innermost, duckdb.IOException):

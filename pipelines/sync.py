@@ -26,6 +26,7 @@ from cja_source.snapshot import read_snapshot
 
 from .csv_timestamps import write_timestamps_as_text
 from .errors import as_cja_error
+from .failed_run import record_failed_run
 from .finish import publish, settle
 from .identity import pipeline_name_for, target_of
 from .locks import WarehouseTurns, pipeline_lock, run_locks
@@ -38,7 +39,8 @@ from .pipeline_factory import (
     make_pipeline,
 )
 from .progress import Progress
-from .run_log import close_abandoned_runs, log_run, record_failure_directly, run_row
+from .run_log import close_abandoned_runs, log_run, run_row
+from .signals import Interrupted, interruption, signal_of
 
 __all__ = ["RunOptions", "make_pipeline", "run_sync"]
 
@@ -160,16 +162,17 @@ def _run_locked(
     except BaseException as exc:
         if progress:
             progress.stop()
-        error = as_cja_error(exc, where=pipeline.working_dir)
+        # a signal (SIGTERM, SIGINT) says so in one line, whatever it broke on its way (signals.py)
+        stopped = interruption(exc, pipeline, summary, started)
+        error = stopped or as_cja_error(exc, where=pipeline.working_dir)
         summary["status"] = "failed"
         summary["error"] = error.message
         _finalize(summary, client, stats, t0)
         with turn:
-            try:
-                log_run(pipeline, run_row(summary, started), fmt)
-            except Exception:  # noqa: BLE001 - the warehouse itself may be what failed
-                record_failure_directly(pipeline, summary)
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            record_failed_run(pipeline, run_row(summary, started), summary, fmt)
+        # a KeyboardInterrupt not from our CLI's handler (an orchestrator's) goes on as itself
+        passes_on = isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted)
+        if isinstance(exc, SystemExit) or passes_on:
             raise
         raise error from (exc if error.__traceback__ is None else None)  # --debug: the original cause
     _finalize(summary, client, stats, t0)
@@ -203,6 +206,8 @@ def _finish_pending(pipeline: dlt.Pipeline) -> bool:
         pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline))
         return False
     except Exception as exc:  # noqa: BLE001 - whatever stops it, the package is not loadable
+        if signal_of(exc):  # a signal stopped it, not the package: the run ends, the package stays
+            raise
         logger.warning(
             "could not load the data an interrupted run left behind (%s); dropping it and resyncing in full",
             as_cja_error(exc).message,
