@@ -31,7 +31,7 @@ def _columns(opts, table: str) -> set[str]:
 def test_num_daily_events_beyond_int64_on_one_connection(make_sim, duckdb_opts, pg_opts, warehouse, caplog):
     """numDailyEvents, already a BIGINT column from the first sync, arrives as 2**64 + 7 on one
     connection: the sync succeeds, the other changes land, the value is kept as a double."""
-    sim = make_sim(connections=12)
+    sim = make_sim(connections=8, max_datasets_per_connection=3)
     cfg = fast_settings(sim)
     opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
     run_sync(cfg, opts)
@@ -76,7 +76,7 @@ def test_wide_numbers_anywhere_in_connections_datasets_and_backfills(
     """A field Adobe adds is a BIGINT column after one sync; then it, an object inside it and a
     list arrive with numbers beyond int64, in every connection, dataset and backfill (Arrow paths
     included, which fall back to rows), and a backfillSummary total too."""
-    sim = make_sim(connections=8, inline_backfills=False)
+    sim = make_sim(connections=5, max_datasets_per_connection=3, inline_backfills=False)
     cfg = fast_settings(sim, backfills="endpoint")
     opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
     sim.faults.extra_fields = {"counter": 5}

@@ -53,16 +53,6 @@ def test_every_page_timing_out_ends_the_run_within_the_bound(sim_process, cli):
     assert runs(cli.opts()) == [("failed", line.removeprefix("cja-sync: "))]
 
 
-def test_a_page_that_keeps_timing_out_at_the_smallest_size_stops(sim_process, cli):
-    sim = sim_process(connections=30, rate_limit="off", inline_backfills="off")
-    sim.admin("faults", {"slow_rate": 1.0, "slow_seconds": 0.6})
-    values = rel_values(sim.address, request_timeout=0.3, max_attempts=3, page_size=40)
-    line = _fails_with_one_line(cli, values, "did not answer within 0.3 s at /data/connections")
-    assert "gave up after 3 attempts" in line and "with pages of 10, halved from 40" in line, line
-    _settled(sim, 1)
-    assert sim.count("list") == 2 + 3, sim.counters()  # 40 -> 20 -> 10, then 3 attempts
-
-
 def test_5xx_that_never_ends_stops_after_max_attempts(rsim, cli):
     sim = rsim()
     sim.faults.set(error_rate=1.0)
@@ -127,11 +117,11 @@ def _credentials(sim) -> dict[str, str]:
 
 def test_ims_that_never_answers_in_time_stops(sim_process, cli):
     sim = sim_process(connections=30, rate_limit="off")
-    sim.admin("faults", {"token_seconds": 1.0})
-    values = rel_values(sim.address, request_timeout=0.3, max_attempts=2)
+    sim.admin("faults", {"token_seconds": 0.5})
+    values = rel_values(sim.address, request_timeout=0.2, max_attempts=2)
     line = _fails_with_one_line(cli, values, "Adobe IMS did not answer in time at ")
     assert "gave up after 2 attempts" in line, line
-    _settled(sim, 1.5)
+    _settled(sim, 0.6)
     assert sim.count("token") == 2, sim.counters()
     assert sim.count("list") == 0, sim.counters()
 

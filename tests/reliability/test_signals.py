@@ -109,10 +109,11 @@ def test_sigterm_six_seconds_into_a_sync_on_postgres(rsim, cli, pg_opts) -> None
     _assert_next_run_exact(sim, opts, line)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_signal_during_load(rsim, cli, tmp_path: Path, signum: int) -> None:
-    """The load of `connections` is busy for 3 more seconds: dlt waits for that job, the run ends
-    after it, and the next run loads the rest of the package before its own sync."""
+def test_sigterm_during_load(rsim, cli, tmp_path: Path) -> None:
+    """The load of `connections` is busy for 3 more seconds: dlt gives that job 2 s, the process
+    ends without it (as a kill would), and the next run loads the package before its own sync.
+    (SIGINT takes the same handler: its extract test covers it.)"""
+    signum = signal.SIGTERM
     sim, opts = _prepared(rsim, cli)
     marker = tmp_path / "loading"
     proc = _spawn(cli, rel_values(sim), CJA_TEST_SLOW_LOAD=f"connections:{marker}:3")
@@ -120,8 +121,7 @@ def test_signal_during_load(rsim, cli, tmp_path: Path, signum: int) -> None:
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     code, err, took = _signal_and_collect(cli, proc, signum)
-    name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
-    line = f"interrupted by {name} during load; the next run completes it"
+    line = "interrupted by SIGTERM during load; the next run completes it"
     _assert_ended_cleanly(code, err, took, signum, line)
     _assert_next_run_exact(sim, opts, line)
 
