@@ -99,3 +99,30 @@ def test_wide_numbers_anywhere_in_connections_datasets_and_backfills(
     sim.faults.reset()
     run_sync(cfg, replace(opts, full=True))
     assert_matches_truth(opts, sim.truth())
+
+
+def test_fit_wide_numbers_rule(caplog) -> None:
+    """The rule itself: only numbers outside int64 move (its bounds stay), in objects and lists;
+    a row without any is returned as it is; one warning per field."""
+    from cja_source.records import fit_wide_numbers
+
+    plain = {"a": 2**63 - 1, "b": -(2**63), "c": -(2.0**63), "d": 1.5, "e": True, "f": [1, {"g": "x"}]}
+    assert fit_wide_numbers(plain, "connection c") is plain
+    row = {"n": 2**63, "o": {"p": -(2**64)}, "q": [2.0**70, {"r": 2**64 + 7}], "s": [1e300, 1e300]}
+    with caplog.at_level(logging.WARNING, logger="cja_source"):
+        fitted = fit_wide_numbers(row, "connection c")
+    assert fitted == {
+        "n": {"v_double": 2.0**63},
+        "o": {"p": {"v_double": -(2.0**64)}},
+        "q": [{"value": {"v_double": 2.0**70}}, {"r": {"v_double": float(2**64 + 7)}}],
+        "s": [{"value": {"v_double": 1e300}}, {"value": {"v_double": 1e300}}],
+    }
+    assert row["n"] == 2**63  # the item itself is left alone
+    fields = [r.getMessage().split(" = ")[0] for r in caplog.records]
+    assert fields == [
+        "connection c: n",
+        "connection c: o.p",
+        "connection c: q[]",
+        "connection c: q[].r",
+        "connection c: s[]",
+    ]
