@@ -7,7 +7,7 @@ import collections
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -26,9 +26,20 @@ class RollingWindowThrottle:
     that first opens a connection leaves only once it is up, so the adapter below restamps it then.
     """
 
-    def __init__(self, max_requests: int, window_seconds: float, margin: float = 0.15) -> None:
+    def __init__(
+        self,
+        max_requests: int,
+        window_seconds: float,
+        margin: float = 0.15,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if max_requests < 1 or window_seconds <= 0:
             raise ValueError("throttle needs max_requests >= 1 and window_seconds > 0")
+        # clock and sleep are parameters so a test can drive time by hand instead of sleeping
+        self._clock = clock
+        self._sleep = sleep
         self.max_requests = max_requests
         self.window = window_seconds + margin
         self._starts: collections.deque[Slot] = collections.deque()
@@ -39,7 +50,7 @@ class RollingWindowThrottle:
         """Block until one more request may start, then record its start and return its slot."""
         while True:
             with self._lock:
-                now = time.monotonic()
+                now = self._clock()
                 while self._starts and now - self._starts[0][0] >= self.window:
                     self._starts.popleft()
                 if len(self._starts) < self.max_requests:
@@ -48,13 +59,13 @@ class RollingWindowThrottle:
                     return slot
                 wait = self.window - (now - self._starts[0][0])
                 self.waited_seconds += wait
-            time.sleep(max(wait, 0.001))
+            self._sleep(max(wait, 0.001))
 
     def restamp(self, slot: Slot) -> None:
         """The request of `slot` only now leaves (its connection had to be opened first: TCP and TLS
         round trips the gateway does not see), so its window starts now."""
         with self._lock:
-            slot[0] = max(slot[0], time.monotonic())
+            slot[0] = max(slot[0], self._clock())
             if not any(s is slot for s in self._starts):
                 self._starts.append(slot)  # the window passed while the connection was being opened
             self._starts = collections.deque(sorted(self._starts, key=lambda s: s[0]))
@@ -75,7 +86,7 @@ class RollingWindowThrottle:
         share it), so only a whole window of silence is sure to clear it.
         """
         with self._lock:
-            until = time.monotonic() + max(seconds, self.window)
+            until = self._clock() + max(seconds, self.window)
             self._starts = collections.deque([until - self.window] for _ in range(self.max_requests))
 
 
