@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full", action="store_true", help="refetch every backfill list (reconcile)")
     run.add_argument("--allow-empty", action="store_true", help="accept a listing with no connections")
     run.add_argument(
+        "--convert-storage",
+        action="store_true",
+        help="DuckDB: rewrite the file in [cja_sync] duckdb_storage_version (DuckDB 1.4 readers open it)",
+    )
+    run.add_argument(
         "--org",
         action="append",
         metavar="NAME",

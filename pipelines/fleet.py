@@ -25,6 +25,7 @@ from cja_source.errors import CJAError
 from cja_source.fleet_config import load_fleet
 from cja_source.version import __version__
 
+from .duckdb_file import publish_synced
 from .errors import as_cja_error
 from .identity import pipeline_name_for, target_of
 from .locks import fleet_locks
@@ -69,8 +70,11 @@ def run_fleet(
             else {"org": name, "status": "failed", "error": refused[name], "org_id": org_ids[name]}
             for name in fleet
         }
-    failed = [name for name, s in orgs.items() if s["status"] != "succeeded"]
+        failed = [name for name, s in orgs.items() if s["status"] != "succeeded"]
+        # one copy of the DuckDB file for the whole fleet, once its orgs are through
+        published = publish_synced(lock_pipeline, opts) if len(failed) < len(fleet) else {}
     return {
+        **published,
         "status": "failed" if failed else "succeeded",
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
@@ -89,7 +93,7 @@ def _one_org(
     client: CJAClient | None,
 ) -> dict[str, Any]:
     # a progress line per org would interleave on one terminal: the fleet prints summaries instead
-    org_opts = replace(opts, pipeline_name=None, progress=False)
+    org_opts = replace(opts, pipeline_name=None, progress=False, publish_file=False)
     try:
         summary = run_sync(cfg, org_opts, client, turn=turn)
     except CJAError as exc:
@@ -115,6 +119,8 @@ def run_fleet_command(args: argparse.Namespace) -> int:
         ok = len(result["orgs"]) - len(result["failed"])
         line = f"fleet: {ok} of {len(result['orgs'])} orgs synced"
         print(line + (f"; failed: {', '.join(result['failed'])}" if result["failed"] else ""))
+        if result.get("notice"):
+            print(f"note: {result['notice']}")
     for name in result["failed"]:
         print(f"cja-sync: org {name}: {visible(result['orgs'][name]['error'])}", file=sys.stderr)
     return EXIT_FAILED if result["failed"] else EXIT_OK

@@ -23,6 +23,10 @@ class RunOptions:
     full: bool = False
     allow_empty: bool = False
     progress: bool = False
+    # DuckDB: publish the working file after the run (a fleet publishes once, after its last org)
+    publish_file: bool = True
+    # DuckDB: rewrite a file that DuckDB 1.x readers cannot open in [cja_sync] duckdb_storage_version
+    convert_storage: bool = False
     # seconds to wait for another run of the org (or another writer) before exiting; None: the
     # CJA_WRITER_WAIT_SECONDS environment variable, else 0 (exit at once)
     wait: float | None = None
@@ -50,5 +54,6 @@ def options_from_args(args: argparse.Namespace, pipeline_name: str | None = None
         full=bool(getattr(args, "full", False)),
         allow_empty=bool(getattr(args, "allow_empty", False)),
         progress=bool(progress if progress is not None else sys.stderr.isatty()),
+        convert_storage=bool(getattr(args, "convert_storage", False)),
         wait=getattr(args, "wait", None),
     )

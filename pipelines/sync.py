@@ -25,6 +25,7 @@ from cja_source.configuration import CJASourceConfiguration
 from cja_source.snapshot import read_snapshot
 
 from .csv_timestamps import write_timestamps_as_text
+from .duckdb_file import prepare_for_sync, publish_synced
 from .errors import as_cja_error
 from .failed_run import record_failed_run
 from .finish import publish, settle
@@ -121,6 +122,7 @@ def _run_locked(
     progress = Progress(client, stats) if opts.progress else None
     try:
         with turn:
+            prepare_for_sync(opts)
             if not pipeline.default_schema_name:
                 # a new pipelines dir (another machine, a fresh worker container) knows nothing of
                 # the warehouse: without dlt's schema the snapshot reads as empty, and the run would
@@ -179,6 +181,8 @@ def _run_locked(
     try:
         with turn:
             summary["views"] = publish(pipeline, cfg, run_row(summary, started))
+            if opts.publish_file:
+                summary.update(publish_synced(pipeline, opts))
     except Exception as exc:  # noqa: BLE001 - the data is in; still one line, not a traceback
         raise as_cja_error(exc, where=pipeline.working_dir) from None
     return summary
