@@ -149,10 +149,35 @@ def load_settings(
         raise ConfigurationError(f"invalid setting in [sources.cja]: {_one_line(exc)}") from None
     if cfg.health is None:
         cfg.health = HealthConfiguration()
-    problems = cfg.problems()
+    try:
+        problems = cfg.problems()
+    except (ValueError, TypeError):
+        # dlt converts values from its providers, not explicit ones: `page_size="many"` gets here
+        wrong = [
+            f
+            for f, v in explicit.items()
+            if not _fits(getattr(CJASourceConfiguration, "__annotations__", {}).get(f), v)
+        ]
+        raise ConfigurationError(
+            f"invalid setting in [sources.cja]: {', '.join(f'sources.cja.{f}' for f in wrong) or 'a value'} "
+            "has the wrong type"
+        ) from None
     if problems:
         raise ConfigurationError(problems[0])
     return cfg
+
+
+def _fits(annotation: Any, value: Any) -> bool:
+    """Whether an explicit `value` converts to the setting's type (annotations are strings here)."""
+    kind = str(annotation)
+    try:
+        if kind.startswith("int"):
+            int(value)
+        elif kind.startswith("float"):
+            float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _one_line(exc: BaseException) -> str:

@@ -89,8 +89,16 @@ def prepare_working(published: Path, storage_version: str) -> Path:
 
     Made from the published file when there is none (a warehouse of 0.2.0, whose syncs wrote the
     published file itself) or when the published file is not the one the last sync published (put
-    back from a backup, say): the sync continues from what readers see. Otherwise a new file."""
+    back from a backup, say): the sync continues from what readers see. A published file deleted
+    since starts a new warehouse, as deleting it always did. Otherwise a new file."""
     work = working_path(published)
+    if not published.exists() and _recorded(published) is not None:
+        # the file readers were given is gone: deleting the warehouse has always meant starting over
+        logger.warning(
+            "%s was deleted since the last sync published it; starting a new warehouse", published.name
+        )
+        for stale in (work, _wal(work), published.with_name(published.name + RECORD_SUFFIX)):
+            stale.unlink(missing_ok=True)
     if published.exists() and _identity(published) != _recorded(published):
         if work.exists():
             logger.warning("%s is not the file the last sync published; syncing from it", published.name)
@@ -225,3 +233,15 @@ def publish_synced(pipeline: dlt.Pipeline, opts: RunOptions) -> dict[str, Any]:
     if notice:
         out["notice"] = notice
     return out
+
+
+def publish_quietly(pipeline: dlt.Pipeline, opts: RunOptions) -> None:
+    """Publish after a failed run that loaded nothing (its `failed` row is the only change), so that
+    readers see why; the run's own one line already said what failed, so a failure here is only
+    logged (--debug)."""
+    if opts.destination != "duckdb" or not working_path(Path(opts.duckdb_path).resolve()).exists():
+        return
+    try:
+        publish_synced(pipeline, opts)
+    except Exception as exc:  # noqa: BLE001 - the warehouse itself may be what failed
+        logger.info("could not publish the failed run's record (%s)", type(exc).__name__)

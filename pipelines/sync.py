@@ -25,7 +25,7 @@ from cja_source.configuration import CJASourceConfiguration
 from cja_source.snapshot import read_snapshot
 
 from .csv_timestamps import write_timestamps_as_text
-from .duckdb_file import prepare_for_sync, publish_synced
+from .duckdb_file import prepare_for_sync, publish_quietly, publish_synced
 from .errors import as_cja_error
 from .failed_run import record_failed_run
 from .finish import publish, settle
@@ -120,6 +120,9 @@ def _run_locked(
     fmt = loader_format(pipeline)
     stats: dict[str, int] = {}
     progress = Progress(client, stats) if opts.progress else None
+    # from the first load on, the working file may hold part of a package until the next run
+    # completes it: a failed run then publishes nothing
+    loading = False
     try:
         with turn:
             prepare_for_sync(opts)
@@ -128,6 +131,7 @@ def _run_locked(
                 # the warehouse: without dlt's schema the snapshot reads as empty, and the run would
                 # record every open backfill and connection as first seen all over again
                 pipeline.sync_destination()
+            loading = pipeline.has_pending_data
             full = _finish_pending(pipeline) or opts.full
             summary["full"] = full
             close_abandoned_runs(pipeline, summary["org_id"])
@@ -157,6 +161,7 @@ def _run_locked(
         rows = dict(normalized.row_counts) if normalized else {}
         with turn:
             give_back_freed_memory()
+            loading = True
             pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline, sum(rows.values())))
             summary.update(settle(pipeline, cfg, started))
         summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
@@ -172,6 +177,8 @@ def _run_locked(
         _finalize(summary, client, stats, t0)
         with turn:
             record_failed_run(pipeline, run_row(summary, started), summary, fmt)
+            if opts.publish_file and not loading:  # readers see why the run failed, and nothing half-loaded
+                publish_quietly(pipeline, opts)
         # a KeyboardInterrupt not from our CLI's handler (an orchestrator's) goes on as itself
         passes_on = isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted)
         if isinstance(exc, SystemExit) or passes_on:

@@ -287,13 +287,19 @@ def with_views(
     ]
     names = ["org_id", "stuck_after_hours", "stale_after_hours", "volume_drop_pct", "volume_baseline_days"]
     names.append("volume_min_points")
-    rows = exp.select(
-        exp.cast(exp.column("org_id"), "VARCHAR").as_("org_id"),
-        *(exp.cast(exp.column(n), "DOUBLE PRECISION").as_(n) for n in names[1:5]),
-        exp.cast(exp.column("volume_min_points"), "BIGINT").as_("volume_min_points"),
-    ).from_(exp.Values(expressions=values, alias=exp.TableAlias(this="v", columns=names)))
-    if not values:
-        rows = rows.where(exp.false())
+    typed = [
+        exp.cast(exp.column("org_id") if values else exp.null(), "VARCHAR").as_("org_id"),
+        *(exp.cast(exp.column(n) if values else exp.null(), "DOUBLE PRECISION").as_(n) for n in names[1:5]),
+        exp.cast(exp.column("volume_min_points") if values else exp.null(), "BIGINT").as_(
+            "volume_min_points"
+        ),
+    ]
+    if values:
+        rows = exp.select(*typed).from_(
+            exp.Values(expressions=values, alias=exp.TableAlias(this="v", columns=names))
+        )
+    else:  # VALUES needs a row: no org, no row
+        rows = exp.select(*typed).where(exp.false())
     tree = sqlglot.parse_one(query, read=SOURCE_DIALECT)
     if not isinstance(tree, exp.Query):
         raise ValueError(f"not a query: {query[:60]!r}")

@@ -144,11 +144,6 @@ def test_load_settings_raises_the_first_problem_of_explicit_values() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bug: explicit values are not coerced by dlt and problems() calls int() on them",
-)
 def test_load_settings_refuses_an_explicit_value_of_the_wrong_type() -> None:
     with pytest.raises(ConfigurationError, match="page_size"):
         load_settings({"page_size": "many"}, need_credentials=False)

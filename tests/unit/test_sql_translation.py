@@ -164,12 +164,6 @@ def test_with_views_puts_the_thresholds_in_as_values_in_org_order() -> None:
     assert "(VALUES ('a@AdobeOrg', 6.0, 7.0, 8.0, 9.0, 10), ('b@AdobeOrg', 1.0, 2.0, 3.0, 4.0, 5))" in sql
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sqlglot.errors.ParseError,
-    reason="bug: no thresholds gives `FROM (VALUES ) AS v(...)`, which neither PostgreSQL nor DuckDB parses "
-    "(unreachable today: a reader with no synced org stops before with_views)",
-)
 def test_with_views_without_thresholds_has_no_settings_rows() -> None:
     tree = sqlglot.parse_one(with_views(Client(), "SELECT 1", {}, {}), read="postgres")
     assert isinstance(tree, exp.Query)
