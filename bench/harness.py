@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
@@ -19,6 +19,9 @@ PY = sys.executable
 
 from cja_source.simulator.process import SimulatorProcess  # noqa: E402
 from cja_source.simulator.settings import settings_for  # noqa: E402
+
+if TYPE_CHECKING:
+    from cja_sync.run.record import RunSummary
 
 RESULTS: list[dict[str, Any]] = []
 
@@ -93,11 +96,11 @@ def endpoint_of(url: str) -> str:
 
 def sync(
     sim: Sim, workdir: Path, name: str, **kw: Any
-) -> tuple[dict[str, Any], list[tuple[float, float, str, Any]]]:
+) -> tuple[RunSummary, list[tuple[float, float, str, Any]]]:
     """One run_sync in this process; returns the summary and every HTTP request the client sent
     as (start, end, endpoint, status), from a wrapper around its requests.Session.send."""
     from cja_source import make_client
-    from cja_sync.sync import RunOptions, run_sync
+    from cja_sync.run.sync import RunOptions, run_sync
 
     cfg = settings(sim, **kw)
     client = make_client(cfg)
@@ -112,8 +115,8 @@ def sync(
     return summary, log
 
 
-def data_requests(summary: dict[str, Any]) -> dict[str, int]:
-    return {k: v for k, v in (summary.get("requests") or {}).items()}
+def data_requests(summary: RunSummary) -> dict[str, int]:
+    return dict(summary.requests)
 
 
 def log_requests(client: Any, log: list[tuple[float, float, str, Any]]) -> Any:

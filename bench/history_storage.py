@@ -16,7 +16,7 @@ import psycopg2
 
 from cja_source.configuration import load_settings
 from cja_source.simulator import SimConfig, Simulator
-from cja_sync.sync import RunOptions, run_sync
+from cja_sync.run.sync import RunOptions, run_sync
 
 URL = os.environ.get("CJA_BENCH_POSTGRES_URL", "postgresql://postgres:postgres@127.0.0.1:5432/test")
 TABLES = ("connection_volume_history", "backfill_status_changes", "health_alerts")

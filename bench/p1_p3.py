@@ -172,5 +172,5 @@ def p3(args: argparse.Namespace, workdir: Path) -> None:
         f"(ideal {ideal:.1f} s; raw {rate:.2f}/s vs 2.00/s)",
         "0 x 429, >= 90 %",
         ok,
-        f"[peak {peak} starts in any 6 s; whole sync {wall:.1f} s; requests {summary.get('requests')}]",
+        f"[peak {peak} starts in any 6 s; whole sync {wall:.1f} s; requests {summary.requests}]",
     )

@@ -3,7 +3,7 @@
     p4_child.py sync  --sim-line "<simulator first line>" --workdir DIR [--inline on|off] [--concurrency N]
     p4_child.py floor --sim-line "<simulator first line>" --workdir DIR [--inline on|off] [--concurrency N]
 
-`sync`: one first full sync through cja_sync.sync.run_sync (dlt, DuckDB, parquet loader files).
+`sync`: one first full sync through cja_sync.run.sync.run_sync (dlt, DuckDB, parquet loader files).
 `floor`: the same pages fetched with plain `requests` + orjson, the same rows (connections,
 datasets, backfills) turned into Arrow tables and inserted into DuckDB. No dlt.
 The last stdout line is one JSON object with the timings.
@@ -39,7 +39,7 @@ def settings(sim: SimAddress, inline: bool, concurrency: int) -> Any:
 def run_sync_child(sim: SimAddress, workdir: Path, inline: bool, concurrency: int) -> dict[str, Any]:
     import dlt
 
-    from cja_sync.sync import RunOptions, run_sync
+    from cja_sync.run.sync import RunOptions, run_sync
 
     cfg = settings(sim, inline, concurrency)
     # P6: the same sync into Postgres (DESTINATION__POSTGRES__CREDENTIALS set by the parent)
@@ -64,11 +64,11 @@ def run_sync_child(sim: SimAddress, workdir: Path, inline: bool, concurrency: in
     return {
         "wall_seconds": round(wall, 2),
         "steps": steps,
-        "requests": summary.get("requests"),
-        "rows": summary.get("rows"),
-        "statuses": summary.get("http_statuses"),
+        "requests": summary.requests,
+        "rows": summary.rows,
+        "statuses": summary.http_statuses,
         # DuckDB: the checkpoint and copy that publish the file readers open (seconds, bytes)
-        "published": summary.get("published"),
+        "published": summary.published,
     }
 
 

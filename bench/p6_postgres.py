@@ -21,7 +21,7 @@ PG_URL = os.environ.get("CJA_BENCH_POSTGRES_URL", "postgresql://postgres:postgre
 def p6(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any, py: str) -> None:
     import psycopg2
 
-    from cja_sync.sync import RunOptions, run_sync
+    from cja_sync.run.sync import RunOptions, run_sync
 
     try:
         psycopg2.connect(PG_URL, connect_timeout=3).close()

@@ -19,8 +19,8 @@ def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
     from harness import log_requests
 
     from cja_source import make_client
-    from cja_sync.fleet import run_fleet
-    from cja_sync.sync import RunOptions
+    from cja_sync.run.fleet import run_fleet
+    from cja_sync.run.sync import RunOptions
 
     n = args.p3_connections
     sims = {
@@ -72,8 +72,8 @@ def p7(args: Any, workdir: Path, sim_cls: Any, settings: Any, row: Any) -> None:
         starts += [e[0] for e in data]
         phases.append(f"{t_first - t0:.0f}-{t_last - t0:.0f} s")
         first, last = min(first, t_first), max(last, t_last)
-    if len(shares) < ORGS or result["failed"]:
-        row("P7", f"{ORGS} orgs, 12/6 s each", f"failed: {result['failed']}", "all orgs synced", False)
+    if len(shares) < ORGS or result.failed:
+        row("P7", f"{ORGS} orgs, 12/6 s each", f"failed: {result.failed}", "all orgs synced", False)
         return
     # the orgs differ in size: the fleet's rate counts while every org is in its backfill phase
     lo, hi = max(w[0] for w in windows), min(w[1] for w in windows)

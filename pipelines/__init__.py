@@ -4,6 +4,6 @@ For your own dlt pipeline: `pipeline.run(cja_source())`, then `finish_sync(pipel
 
 from cja_source.version import __version__
 
-from .finish import finish_sync
+from .warehouse.finish import finish_sync
 
 __all__ = ["finish_sync", "__version__"]

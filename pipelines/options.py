@@ -28,7 +28,7 @@ class RunOptions:
     # DuckDB: rewrite a file that DuckDB 1.x readers cannot open in [cja_sync] duckdb_storage_version
     convert_storage: bool = False
     # seconds to wait for another run of the org (or another writer) before exiting; None: the
-    # CJA_WRITER_WAIT_SECONDS environment variable, else 0 (exit at once)
+    # [cja_sync] writer_wait_seconds, else 0 (exit at once)
     wait: float | None = None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cja_sync.dbt_sources import SOURCES_PATH, render_sources
+from cja_sync.warehouse.dbt_sources import SOURCES_PATH, render_sources
 
 if __name__ == "__main__":
     target = Path(__file__).resolve().parents[1] / SOURCES_PATH

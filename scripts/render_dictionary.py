@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cja_sync.dictionary import DOCS_PATH, render_markdown
+from cja_sync.warehouse.dictionary import DOCS_PATH, render_markdown
 
 if __name__ == "__main__":
     target = Path(__file__).resolve().parents[1] / DOCS_PATH

@@ -3,7 +3,10 @@ os.environ restored after every test. Plain helpers live in tests/helpers.py."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +14,26 @@ from typing import Any
 
 import pytest
 
+
+def _isolate_from_the_developer() -> None:
+    """A developer's own settings must not steer the tests: their environment (dlt's SOURCES__,
+    DESTINATION__, ... and CJA_SYNC__) is dropped, dlt's global folder (~/.dlt: secrets, pipelines)
+    is a fresh one, and the project folder dlt reads holds the repository's example config.toml but
+    never a secrets.toml that sits beside it (real credentials, or org blocks that would turn every
+    run into a fleet run). A test that wants a `.dlt` of its own points DLT_PROJECT_DIR at it."""
+    prefixes = ("SOURCES__", "DESTINATION__", "CJA_SYNC__", "NORMALIZE__", "EXTRACT__", "LOAD__", "RUNTIME__")
+    for key in list(os.environ):
+        if key.startswith(prefixes) or key in ("DLT_PROJECT_DIR", "DLT_DATA_DIR"):
+            del os.environ[key]
+    home = Path(tempfile.mkdtemp(prefix="cja-tests-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    (home / "project" / ".dlt").mkdir(parents=True)
+    shutil.copy(Path(__file__).resolve().parents[1] / ".dlt" / "config.toml", home / "project" / ".dlt")
+    os.environ["DLT_PROJECT_DIR"] = str(home / "project")
+    os.environ["DLT_DATA_DIR"] = str(home / "dlt")
+
+
+_isolate_from_the_developer()
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
 from .helpers import PG_URL  # noqa: E402 - the log level is set before anything imports dlt
@@ -47,7 +70,7 @@ def make_sim() -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def duckdb_opts(tmp_path: Path) -> Callable[..., Any]:
-    from cja_sync.sync import RunOptions
+    from cja_sync.run.sync import RunOptions
 
     def make(**kw: Any) -> Any:
         kw.setdefault("duckdb_path", str(tmp_path / "warehouse.duckdb"))
@@ -72,7 +95,7 @@ def pg_opts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     """RunOptions for a fresh schema in the real Postgres; in CI a missing server is a failure."""
     import psycopg2
 
-    from cja_sync.sync import RunOptions
+    from cja_sync.run.sync import RunOptions
 
     if not _postgres_reachable():
         if os.environ.get("CI") == "true":

@@ -16,8 +16,8 @@ from cja_source.simulator import Simulator
 from cja_source.simulator.model import parse_iso_ms
 from cja_source.simulator.settings import settings_for
 from cja_source.simulator.truth import Truth
-from cja_sync.sync import RunOptions, make_pipeline, run_sync
-from cja_sync.views import create_views
+from cja_sync.run.sync import RunOptions, make_pipeline, run_sync
+from cja_sync.warehouse.views import create_views
 
 os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
 OPEN = ("IN_PROGRESS", "IN_QUEUE")

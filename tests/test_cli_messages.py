@@ -16,7 +16,7 @@ import pytest
 
 from cja_source.simulator.settings import settings_values
 from cja_source.version import __version__
-from cja_sync.cli import build_parser, main
+from cja_sync.commands.cli import build_parser, main
 
 from .helpers import PG_URL, env_for
 
@@ -25,7 +25,7 @@ LAUNCH = (
     "import sys\n"
     "for name in sys.argv[1].split(','):\n"
     "    if name: sys.modules[name] = None\n"
-    "from cja_sync.cli import main\n"
+    "from cja_sync.commands.cli import main\n"
     "sys.exit(main(sys.argv[2:]))\n"
 )
 
@@ -35,7 +35,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, hide: str = ""
     proc = subprocess.run(
         [sys.executable, "-c", LAUNCH, hide, *args],
         cwd=cwd,
-        env={**full_env, **(env or {})},
+        env={**full_env, "DLT_PROJECT_DIR": str(cwd), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -206,7 +206,7 @@ def test_unexpected_errors_name_the_command_and_show_no_raw_control_character() 
 def test_log_lines_show_control_characters(tmp_path: Path) -> None:
     code = (
         "import logging\n"
-        "from cja_sync.cli import main\n"
+        "from cja_sync.commands.cli import main\n"
         "main(['health', '--duckdb-path', 'none.duckdb'])  # sets up logging, then exits 1\n"
         "logging.getLogger('cja_sync').warning('name %s', '\\x1b]0;retitled\\x07')\n"
     )

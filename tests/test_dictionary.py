@@ -17,7 +17,8 @@ import dlt
 import pytest
 
 from cja_source.simulator import SimConfig, Simulator
-from cja_sync.dictionary import (
+from cja_sync.run.sync import DATA_TABLES, RunOptions, make_pipeline, run_sync
+from cja_sync.warehouse.dictionary import (
     DOCS_PATH,
     RENDER_COMMAND,
     apply_comments,
@@ -25,8 +26,7 @@ from cja_sync.dictionary import (
     parse_dictionary,
     render_markdown,
 )
-from cja_sync.sync import DATA_TABLES, RunOptions, make_pipeline, run_sync
-from cja_sync.views import ALL_VIEWS, SETTINGS_TABLE
+from cja_sync.warehouse.views import ALL_VIEWS, SETTINGS_TABLE
 from tests.helpers import PG_URL, fast_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -225,7 +225,7 @@ def test_postgres_views_keep_their_comments_when_replaced(
 ) -> None:
     """CREATE OR REPLACE VIEW keeps a Postgres view's comments, so an idle sync writes none there;
     DuckDB drops them with the view, and the next apply restores them."""
-    from cja_sync.views import create_views
+    from cja_sync.warehouse.views import create_views
 
     apply_comments(postgres_pipeline)
     cfg = fast_settings(sim)
@@ -236,7 +236,7 @@ def test_postgres_views_keep_their_comments_when_replaced(
 def test_duckdb_views_get_their_comments_back_after_a_replace(
     duckdb_pipeline: dlt.Pipeline, sim: Simulator
 ) -> None:
-    from cja_sync.views import create_views
+    from cja_sync.warehouse.views import create_views
 
     apply_comments(duckdb_pipeline)
     cfg = fast_settings(sim)

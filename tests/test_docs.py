@@ -237,7 +237,7 @@ COMMANDS = [
 def parse(args: list[str] | tuple[str, ...]) -> argparse.Namespace | None:
     """The namespace the real parser makes of `args`; None for --version/--help. A refusal fails the
     test with the parser's own line."""
-    from cja_sync.cli import build_parser
+    from cja_sync.commands.cli import build_parser
 
     err = io.StringIO()
     try:
@@ -251,7 +251,7 @@ def parse(args: list[str] | tuple[str, ...]) -> argparse.Namespace | None:
 
 def refusal(ns: argparse.Namespace) -> str | None:
     """What the command would refuse after parsing (exit 2), for the values the parser lets through."""
-    from cja_sync.health_cli import CONDITIONS
+    from cja_sync.commands.health import CONDITIONS
 
     duckdb = getattr(ns, "destination", None) == "duckdb"
     if duckdb and Path(ns.duckdb_path).stem.lower() == ns.dataset_name.lower():
@@ -276,7 +276,7 @@ def refusal(ns: argparse.Namespace) -> str | None:
 
 
 def _quiet_main(args: list[str]) -> tuple[int, str, str]:
-    from cja_sync.cli import main
+    from cja_sync.commands.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -328,7 +328,7 @@ def _postgres() -> Any:
 @pytest.fixture(scope="module")
 def pg_schema(simulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Postgres schema synced from the simulator; dropped afterwards."""
-    from cja_sync.sync import RunOptions, run_sync
+    from cja_sync.run.sync import RunOptions, run_sync
 
     from .helpers import fast_settings
 
@@ -612,7 +612,7 @@ def _check_spec(
 
 def toml_problems(doc: dict[str, Any]) -> list[str]:
     from cja_source.configuration import CJASourceConfiguration
-    from cja_sync.runner_settings import RunnerConfiguration
+    from cja_sync.settings import RunnerConfiguration
 
     def orgs(value: Any, path: str) -> list[str]:
         problems = []
@@ -765,7 +765,7 @@ def test_the_index_links_every_page() -> None:
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    from cja_sync.cli import build_parser
+    from cja_sync.commands.cli import build_parser
 
     parser = build_parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -788,7 +788,7 @@ def render_cli_reference() -> str:
     """docs/cli.md: every command and option, from the parser."""
     from dlt.common.pipeline import get_dlt_pipelines_dir
 
-    from cja_sync.cli import build_parser
+    from cja_sync.commands.cli import build_parser
 
     machine_default = get_dlt_pipelines_dir()
     parser = build_parser()
@@ -802,7 +802,7 @@ def render_cli_reference() -> str:
     lines = [
         "# Command reference",
         "",
-        "<!-- generated from the parser (cja_sync.cli.build_parser) by",
+        "<!-- generated from the parser (cja_sync.commands.cli.build_parser) by",
         "     `.venv/bin/python -m tests.test_docs`; tests/test_docs.py fails while they differ -->",
         "",
         f"{parser.description} `cja-sync --version` prints the version; `cja-sync <command> --help`",

@@ -11,9 +11,9 @@ import pytest
 
 from cja_source.simulator import SimConfig, Simulator
 from cja_source.simulator.settings import settings_for
-from cja_sync.cli import build_parser, main
-from cja_sync.health_cli import LEGEND
-from cja_sync.sync import run_sync
+from cja_sync.commands.cli import build_parser, main
+from cja_sync.commands.health import LEGEND
+from cja_sync.run.sync import run_sync
 from tests.health_helpers import duckdb_options
 
 
@@ -78,7 +78,7 @@ def test_no_successful_sync_exits_1(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_demo_summary_is_short(
     warehouse: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cja_sync.health_cli import print_health_for_demo
+    from cja_sync.commands.health import print_health_for_demo
 
     opts = duckdb_options(tmp_path)
     with Simulator(SimConfig(seed=4, connections=30, rate_limit=None)) as sim:

@@ -14,7 +14,7 @@ import pytest
 
 from cja_source.simulator import SimConfig, Simulator
 from cja_source.simulator.settings import settings_for
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 from tests.health_helpers import duckdb_options
 
 
@@ -30,7 +30,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
 
 def _piped(warehouse: tuple[Path, list[str]], reader: str, *flags: str) -> subprocess.CompletedProcess[str]:
     tmp, args = warehouse
-    command = [sys.executable, "-m", "cja_sync.cli", "health", *args, *flags]
+    command = [sys.executable, "-m", "cja_sync.commands.cli", "health", *args, *flags]
     script = f"set -o pipefail; {shlex.join(command)} | {reader}"
     return subprocess.run(["bash", "-c", script], cwd=tmp, capture_output=True, text=True, timeout=120)
 

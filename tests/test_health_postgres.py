@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cja_source.simulator import SimConfig, Simulator
-from cja_sync.sync import RunOptions
-from cja_sync.views import VIEWS
+from cja_sync.run.sync import RunOptions
+from cja_sync.warehouse.views import VIEWS
 from tests.health_helpers import duckdb_options, expected_pairs, sync, truth_at_reference, view_rows
 from tests.helpers import PG_URL  # CJA_TEST_POSTGRES, as the README says
 

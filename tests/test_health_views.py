@@ -10,7 +10,7 @@ import pytest
 
 from cja_source.configuration import HealthConfiguration
 from cja_source.simulator import SimConfig, Simulator
-from cja_sync.views import VIEWS, create_views, views_exist
+from cja_sync.warehouse.views import VIEWS, create_views, views_exist
 from tests.health_helpers import (
     duckdb_options,
     expected_connections,

@@ -40,7 +40,8 @@ from cja_source.errors import (
 from cja_source.fleet_config import DEFAULT_ORG, configured_org_names, load_fleet
 
 from ..options import RunOptions
-from ..sync import run_sync
+from ..run.record import RunSummary
+from ..run.sync import run_sync
 
 ASSET = "cja_org_metadata"
 PERMANENT = (AuthenticationError, ConfigurationError, PermissionDeniedError, EmptyListingError)
@@ -114,16 +115,16 @@ def build_definitions(
     )
 
 
-def _metadata(summary: dict[str, Any]) -> dict[str, Any]:
-    rows = summary.get("rows", {})
+def _metadata(summary: RunSummary) -> dict[str, Any]:
+    rows = summary.rows
     return {
-        "org_id": str(summary.get("org_id")),
-        "run_id": str(summary.get("run_id")),
-        "duration_seconds": float(summary.get("duration_seconds", 0.0)),
+        "org_id": summary.org_id,
+        "run_id": summary.run_id,
+        "duration_seconds": float(summary.duration_seconds or 0.0),
         "connections": int(rows.get("connections", 0)),
         "datasets": int(rows.get("datasets", 0)),
         "backfills": int(rows.get("backfills", 0)),
-        "api_requests": int(sum(summary.get("requests", {}).values())),
+        "api_requests": int(sum(summary.requests.values())),
     }
 
 

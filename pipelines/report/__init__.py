@@ -8,8 +8,6 @@ network for anything (see README, `cja-sync report`, for the choice).
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,30 +15,15 @@ from typing import Any
 
 from cja_source.errors import CJAError
 
-from ..options import EXIT_OK
 from ..text import cut
 from .page import render_html
 from .queries import read_report_data
 
-__all__ = ["read_report_data", "render_html", "run_report"]
+__all__ = ["counts", "read_report_data", "render_html", "write_page"]
 
 
 class ReportWriteError(CJAError):
     """The dashboard could not be written where --out says."""
-
-
-def run_report(args: argparse.Namespace) -> int:
-    from ..reading import open_for_reading
-
-    data = read_report_data(open_for_reading(args))
-    out = Path(args.out or "health.html").resolve()
-    page = render_html(data)
-    write_page(out, page)
-    if args.json:
-        print(json.dumps({"path": str(out), "bytes": len(page.encode("utf-8")), "counts": counts(data)}))
-    else:
-        print(out)
-    return EXIT_OK
 
 
 def write_page(out: Path, page: str) -> None:

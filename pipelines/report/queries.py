@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..reading import Warehouse
+from ..warehouse.reading import Warehouse
 from .history import read_history_data
 
 CHANGES_LIMIT = 200

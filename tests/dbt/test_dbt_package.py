@@ -1,4 +1,4 @@
-"""The dbt package (dbt_cja_sync/) run by cja_sync.dbt_runner.run_dbt, what `cja-sync dbt` calls:
+"""The dbt package (dbt_cja_sync/) run by cja_sync.run.dbt.run_dbt, what `cja-sync dbt` calls:
 after a clean sync every test passes, on DuckDB and on Postgres; a duplicated connection id fails
 naming the unique test on connections, and a last successful sync five days old fails naming
 freshness; a sync after dbt still succeeds and keeps the models (Postgres: run, dbt, run, dbt); a
@@ -22,11 +22,11 @@ import psycopg2
 import pytest
 
 from cja_source.errors import ConfigurationError
-from cja_sync.dbt_runner import DbtOutcome, package_path, run_dbt
-from cja_sync.dbt_sources import RENDER_COMMAND, SOURCES_PATH, render_sources
-from cja_sync.duckdb_file import working_path
 from cja_sync.errors import NoSuccessfulSync
-from cja_sync.sync import run_sync
+from cja_sync.run.dbt import DbtOutcome, package_path, run_dbt
+from cja_sync.run.sync import run_sync
+from cja_sync.warehouse.dbt_sources import RENDER_COMMAND, SOURCES_PATH, render_sources
+from cja_sync.warehouse.duckdb_file import working_path
 
 from ..helpers import PG_URL, fast_settings, query
 
@@ -122,7 +122,7 @@ def _assert_fails_on_duplicate_and_freshness(outcome: DbtOutcome) -> None:
 
 def test_duckdb_dbt_passes_survives_a_sync_and_fails_on_a_bad_warehouse(make_sim, duckdb_opts, monkeypatch):
     # a writer that had to wait for the reader would give up after 3 s
-    monkeypatch.setenv("CJA_DUCKDB_WRITER_WAIT_SECONDS", "3")
+    monkeypatch.setenv("CJA_SYNC__DUCKDB_WRITER_WAIT_SECONDS", "3")
     sim = make_sim(connections=15)
     cfg = fast_settings(sim)
     opts = duckdb_opts()
@@ -146,7 +146,7 @@ def test_duckdb_dbt_passes_survives_a_sync_and_fails_on_a_bad_warehouse(make_sim
     assert reader.returncode == 0
     assert outcome.passed, _failures_of(outcome)
     assert outcome.models == len(MODELS) and outcome.tests > 80
-    assert outcome.models_schema == "cja_dbt" and outcome.published["published"]["bytes"] > 0
+    assert outcome.models_schema == "cja_dbt" and outcome.published["bytes"] > 0
     # published: a new reader sees the models, which read the synced tables
     views = query(opts, "SELECT view_name FROM duckdb_views() WHERE schema_name = 'cja_dbt'")
     assert {v for (v,) in views} == MODELS
@@ -156,7 +156,7 @@ def test_duckdb_dbt_passes_survives_a_sync_and_fails_on_a_bad_warehouse(make_sim
     assert not {"target", "logs", "dbt_packages"} & {p.name for p in package_path().iterdir()}
 
     summary = run_sync(cfg, opts)  # the next sync continues from the file dbt published
-    assert summary["status"] == "succeeded"
+    assert summary.status == "succeeded"
     assert query(opts, "SELECT count(*) FROM cja_dbt.stg_cja__sync_runs WHERE status = 'succeeded'") == [(2,)]
 
     with duckdb.connect(str(working_path(Path(opts.duckdb_path)))) as work:  # what the next run reads
@@ -184,7 +184,7 @@ def test_postgres_run_dbt_run_dbt_then_a_bad_warehouse_fails(make_sim, pg_dbt_op
     cfg = fast_settings(sim)
     opts = pg_dbt_opts
     for sync in (1, 2):  # the second sync replaces its views under dbt's, which stay standing
-        assert run_sync(cfg, opts)["status"] == "succeeded"
+        assert run_sync(cfg, opts).status == "succeeded"
         outcome = run_dbt(opts)
         assert outcome.passed, f"after sync {sync}: {_failures_of(outcome)}"
         assert outcome.models == len(MODELS) and outcome.published == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 from ..truth_compare import actual, assert_matches_truth
@@ -20,13 +20,13 @@ def test_full_sync_equals_truth_duckdb(make_sim, duckdb_opts, mode):
     counts = assert_matches_truth(opts, sim.truth())
     assert counts["backfills"] > 100 and counts["connection_validation_errors"] > 0
     assert counts["configured_containers"] > 0 and counts["dataset_container_fields"] > 0
-    assert summary["rows"]["connections"] == 40
+    assert summary.rows["connections"] == 40
     truth = sim.truth()
     pairs_with_backfills = sum(1 for d in truth.datasets.values() if d["backfillSummary"]["total"] > 0)
     if mode == "endpoint":
         # one call per pair with backfills, plus the extra pages of pairs holding more than page_size
         assert sim.count("backfills") >= pairs_with_backfills
-        assert summary["requests"]["backfills"] == sim.count("backfills")
+        assert summary.requests["backfills"] == sim.count("backfills")
     else:
         assert sim.count("backfills") == 0
     assert sim.count("list") == math.ceil(40 / 25)
@@ -154,6 +154,6 @@ def test_inline_first_sync_probes_then_reads_the_rest_in_one_page(make_sim, duck
     opts = duckdb_opts()
     summary = run_sync(fast_settings(sim, page_size=1000, backfills="auto"), opts)
     assert_matches_truth(opts, sim.truth())
-    assert summary["rows"]["connections"] == 120
+    assert summary.rows["connections"] == 120
     assert sim.count("list") == 2
     assert sim.count("backfills") == 0

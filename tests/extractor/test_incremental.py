@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 from ..truth_compare import assert_matches_truth
@@ -24,14 +24,14 @@ def test_unchanged_resync_asks_only_for_the_listing(make_sim, duckdb_opts):
     sim = make_sim(inline_backfills=False)
     cfg, opts = fast_settings(sim), duckdb_opts()
     first = run_sync(cfg, opts)
-    assert first["requests"]["backfills"] > 0
+    assert first.requests["backfills"] > 0
     sim.reset_counters()
     second = run_sync(cfg, opts)
     assert sim.count("token") == 1
     assert sim.count("list") == math.ceil(40 / 25)
     assert sim.count("backfills") == 0
     assert sim.count() == 1 + math.ceil(40 / 25)  # no configurationSettings either: asked once a day
-    assert second["rows"]["backfills"] == 0
+    assert second.rows["backfills"] == 0
     assert_matches_truth(opts, sim.truth())
     # first_seen_at survives the merge; last_seen_at moves
     assert query(opts, "SELECT count(*) FROM {t}connections WHERE first_seen_at < last_seen_at") == [(40,)]
@@ -65,7 +65,7 @@ def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, request, w
     sim.reset_counters()
     summary = run_sync(cfg, opts)
     assert sim.count("backfills") == 3, sim.counters()
-    assert summary["backfill_pairs"]["fetch"] == 3
+    assert summary.backfill_pairs["fetch"] == 3
     assert_matches_truth(opts, sim.truth())
     assert query(opts, f"SELECT status FROM {{t}}backfills WHERE id = '{changed_bid}'") == [("FAILED",)]
     assert query(opts, f"SELECT status FROM {{t}}backfills WHERE id = '{new_bid}'") == [("IN_QUEUE",)]
@@ -82,7 +82,7 @@ def test_changes_are_all_seen_and_only_affected_pairs_asked(make_sim, request, w
         f"SELECT count(*) FROM {{t}}datasets WHERE connection_id = '{gone}' AND deleted_in_source_at IS NULL",
     )
     assert marked == [(0,)]
-    assert summary["reconciled"]["connections_deleted"] == 1
+    assert summary.reconciled["connections_deleted"] == 1
 
 
 def test_removed_dataset_is_marked_and_full_refetches_everything(make_sim, duckdb_opts):
@@ -103,7 +103,7 @@ def test_removed_dataset_is_marked_and_full_refetches_everything(make_sim, duckd
     pairs = sum(1 for d in sim.truth().datasets.values() if d["backfillSummary"]["total"])
     sim.reset_counters()
     summary = run_sync(cfg, opts.__class__(**{**opts.__dict__, "full": True}))
-    assert summary["backfill_pairs"]["fetch"] == pairs
+    assert summary.backfill_pairs["fetch"] == pairs
     assert sim.count("configurationSettings") == 1
     assert_matches_truth(opts, sim.truth())
 
@@ -115,7 +115,7 @@ def test_deleted_warehouse_means_a_full_reload(make_sim, duckdb_opts):
     Path(opts.duckdb_path).unlink()
     sim.reset_counters()
     second = run_sync(cfg, opts)
-    assert second["requests"]["backfills"] == first["requests"]["backfills"]
+    assert second.requests["backfills"] == first.requests["backfills"]
     assert_matches_truth(opts, sim.truth())
 
 
@@ -168,9 +168,9 @@ def test_busy_connection_is_listed_again_instead_of_pair_by_pair(make_sim, duckd
     if inline:
         assert sim.count("backfills") == 0
         assert sim.count("list") == listing_pages + 1
-        assert summary["backfill_pairs"]["inline"] == len(dsids)
+        assert summary.backfill_pairs["inline"] == len(dsids)
     else:
-        assert summary["backfill_pairs"]["fetch"] == len(dsids)
+        assert summary.backfill_pairs["fetch"] == len(dsids)
         assert sim.count("backfills") >= len(dsids)  # lists longer than page_size take two pages
         assert sim.count("list") == listing_pages + 1  # one look, then no more re-listing this run
 
@@ -187,10 +187,10 @@ def test_a_warehouse_without_any_backfill_is_read_on_the_next_run(
             sim.remove_dataset(cid, dsid)
     cfg = fast_settings(sim)
     opts = duckdb_opts() if warehouse == "duckdb" else pg_opts()
-    assert run_sync(cfg, opts)["first_sync"] is True
+    assert run_sync(cfg, opts).first_sync is True
     with caplog.at_level("WARNING", logger="cja_source"):
         summary = run_sync(cfg, opts)
-    assert summary["first_sync"] is False
+    assert summary.first_sync is False
     assert "could not read the warehouse" not in caplog.text
     sim.add_dataset(sim.connection_ids()[0])
     run_sync(cfg, opts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cja_source.simulator.generate import ODD_ID_SUFFIXES
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 from ..truth_compare import assert_matches_truth

@@ -88,7 +88,7 @@ def test_plain_dlt_pipeline_is_incremental_and_health_reads_it(make_sim: Any, tm
         assert db.sql("SELECT status FROM cja.sync_runs").fetchall() == [("succeeded",)]
 
     health = subprocess.run(
-        [sys.executable, "-m", "cja_sync.cli", "health", "--duckdb-path", "p.duckdb"],
+        [sys.executable, "-m", "cja_sync.commands.cli", "health", "--duckdb-path", "p.duckdb"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -1,9 +1,9 @@
-"""Postgres gets the Arrow tables' timestamps as UTC text (pipelines/csv_timestamps.py): the stored
+"""Postgres gets the Arrow tables' timestamps as UTC text (pipelines/run/csv_timestamps.py): the stored
 instants must be DuckDB's, typed timestamptz, whatever time zone the Postgres session has."""
 
 from __future__ import annotations
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 from ..truth_compare import assert_matches_truth
@@ -42,7 +42,7 @@ def test_num_daily_events_beyond_int64_on_one_connection(make_sim, duckdb_opts, 
     sim.modify_connection(other, name="renamed with the odd one")
     with caplog.at_level(logging.WARNING, logger="cja_source"):
         summary = run_sync(cfg, opts)
-    assert summary["status"] == "succeeded"
+    assert summary.status == "succeeded"
     assert_matches_truth(opts, sim.truth())  # the other changes landed
     stored = query(opts, "SELECT id, num_daily_events, num_daily_events__v_double FROM {t}connections")
     by_id = {cid: (n, wide) for cid, n, wide in stored}

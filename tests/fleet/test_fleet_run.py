@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cja_sync.cli import main
+from cja_sync.commands.cli import main
 from tests.fleet.conftest import ORGS, run_args
 from tests.helpers import query
 from tests.truth_compare import assert_matches_truth

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from cja_sync.cli import main
-from cja_sync.identity import target_of
-from cja_sync.locks import run_locks, warehouse_lock
-from cja_sync.pipeline_factory import make_pipeline
+from cja_sync.commands.cli import main
+from cja_sync.run.identity import target_of
+from cja_sync.run.locks import run_locks, warehouse_lock
+from cja_sync.warehouse.pipeline import make_pipeline
 from tests.fleet.conftest import ORGS, run_args
 from tests.helpers import query
 from tests.status_changes import assert_each_status_change_once, change_backfill_statuses

@@ -11,7 +11,7 @@ from cja_source.history import (
     history_row,
     parse_dataset_settings,
 )
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 
@@ -81,7 +81,7 @@ def test_mutation_makes_one_version_and_its_changes(make_sim, opts) -> None:
     )
     changed_at = query(opts, "SELECT DISTINCT changed_at FROM {t}connection_changes")
     assert changed_at == [(from2,)]
-    started = summary["started_at"]
+    started = summary.started_at
     assert from2.isoformat() >= started[:19]
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from cja_sync.cli import main
-from cja_sync.sync import run_sync
+from cja_sync.commands.cli import main
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 

@@ -125,13 +125,13 @@ class Cli:
         return ["run", "--duckdb-path", self.duckdb_path, "--pipelines-dir", self.pipelines_dir, *extra]
 
     def opts(self, **kw: Any) -> Any:
-        from cja_sync.sync import RunOptions
+        from cja_sync.run.sync import RunOptions
 
         return RunOptions(duckdb_path=self.duckdb_path, pipelines_dir=self.pipelines_dir, **kw)
 
     def run(self, values: dict[str, Any], *extra: str) -> tuple[int, str, str]:
         """In-process `cja-sync run`: (exit code, stdout, stderr)."""
-        from cja_sync.cli import main
+        from cja_sync.commands.cli import main
 
         for key in [k for k in os.environ if k.startswith("SOURCES__CJA__")]:
             self.monkeypatch.delenv(key)
@@ -160,7 +160,8 @@ class Cli:
         (self.tmp_path / "home").mkdir(exist_ok=True)
         return subprocess.Popen(
             [sys.executable, str(HOOKED_CLI), *self.args(*extra)],
-            env=self.subprocess_env(values, **env),
+            # a test's own working directory is also where dlt looks for its `.dlt` (tests/conftest.py)
+            env=self.subprocess_env(values, **({"DLT_PROJECT_DIR": str(cwd)} if cwd else {}), **env),
             cwd=str(cwd or self.tmp_path),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

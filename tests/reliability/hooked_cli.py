@@ -55,7 +55,7 @@ def install(phase: str, marker: str) -> None:
 
         Load.complete_package = complete  # type: ignore[method-assign]
     elif phase == "reconcile":
-        import cja_sync.finish as finish
+        import cja_sync.warehouse.finish as finish
 
         original_reconcile = finish.reconcile
 
@@ -94,6 +94,6 @@ if __name__ == "__main__":
     if pause:
         phase, _, marker_path = pause.partition(":")
         install(phase, marker_path)
-    from cja_sync.cli import main
+    from cja_sync.commands.cli import main
 
     sys.exit(main(sys.argv[1:]))

@@ -38,6 +38,6 @@ if __name__ == "__main__":
     if slow:
         table, marker, seconds = slow.split(":")
         install(table, marker, float(seconds))
-    from cja_sync.cli import main
+    from cja_sync.commands.cli import main
 
     sys.exit(main(sys.argv[1:]))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import query
 from ..truth_compare import assert_matches_truth
@@ -65,7 +65,7 @@ def test_kill_9_then_next_run_is_exact(rsim, cli, tmp_path: Path, phase: str):
 
     sim.faults.reset()
     summary = run_sync(rel_settings(sim), opts)
-    assert summary["status"] == "succeeded"
+    assert summary.status == "succeeded"
     assert_matches_truth(opts, sim.truth())
     # the killed run is recorded as failed (interrupted), not left 'running' forever
     statuses = runs(opts)
@@ -129,9 +129,9 @@ def test_package_that_can_no_longer_load_is_dropped_and_the_run_is_full(rsim, cl
 
     sim.reset_counters()
     summary = run_sync(rel_settings(sim), opts)
-    assert summary["status"] == "succeeded" and summary["full"] is True
+    assert summary.status == "succeeded" and summary.full is True
     pairs = sum(1 for d in sim.truth().datasets.values() if d["backfillSummary"]["total"])
-    assert summary["backfill_pairs"]["fetch"] == pairs
+    assert summary.backfill_pairs["fetch"] == pairs
     assert_matches_truth(opts, sim.truth())
     sim.reset_counters()
     assert run_sync(rel_settings(sim), opts)["full"] is False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..truth_compare import assert_matches_truth
 from .helpers import CLIENT_SECRET, data_tables, rel_settings, rel_values, runs, snapshot

@@ -10,7 +10,7 @@ import urllib3
 from urllib3.util.connection import create_connection
 
 from cja_source import auth
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import query
 from ..truth_compare import assert_matches_truth, truth_from_json
@@ -23,7 +23,7 @@ def test_429_storm_client_above_server_limit_completes(rsim, cli):
     opts = cli.opts()
     summary = run_sync(cfg, opts)
     assert sim.count(status=429) > 0, sim.counters()
-    assert summary["http_statuses"].get("429", 0) == sim.count(status=429)
+    assert summary.http_statuses.get("429", 0) == sim.count(status=429)
     assert_matches_truth(opts, sim.truth())
     assert runs(opts) == [("succeeded", None)]
 
@@ -85,7 +85,7 @@ def test_5xx_bursts_and_slow_responses_complete(rsim, cli):
     cfg = rel_settings(sim, request_timeout=0.25, max_attempts=8, page_size=20)
     opts = cli.opts()
     summary = run_sync(cfg, opts)
-    statuses = summary["http_statuses"]
+    statuses = summary.http_statuses
     assert sum(statuses.get(s, 0) for s in ("500", "502", "503", "504")) > 0, statuses
     assert statuses.get("timeout", 0) > 0, statuses
     sim.faults.reset()
@@ -93,7 +93,7 @@ def test_5xx_bursts_and_slow_responses_complete(rsim, cli):
     assert runs(opts) == [("succeeded", None)]
     # the run's request counts are recorded, every attempt included
     recorded = query(opts, "SELECT requests_list, requests_backfills FROM {t}sync_runs")[0]
-    assert recorded == (summary["requests"]["list"], summary["requests"]["backfills"])
+    assert recorded == (summary.requests["list"], summary.requests["backfills"])
 
 
 @pytest.mark.parametrize("renew", ["before_expiry", "after_401"])
@@ -104,7 +104,7 @@ def test_token_expiring_mid_run_is_renewed(rsim, cli, monkeypatch, renew):
     cfg = rel_settings(sim, max_concurrency=2)
     opts = cli.opts()
     summary = run_sync(cfg, opts)
-    assert summary["duration_seconds"] > 2.0  # the run outlasted two 1 s tokens
+    assert summary.duration_seconds > 2.0  # the run outlasted two 1 s tokens
     assert sim.count("token", 200) >= 2, sim.counters()
     if renew == "after_401":
         assert sim.count(status=401) > 0, sim.counters()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cja_sync.sync import RunOptions, run_sync
+from cja_sync.run.sync import RunOptions, run_sync
 
 from ..truth_compare import assert_matches_truth
 from .helpers import data_tables, rel_settings, rel_values, runs
@@ -32,7 +32,7 @@ def test_idle_runs_keep_the_pipelines_dir_small(rsim, cli):
     cfg = rel_settings(sim)
     sizes = []
     for _ in range(RUNS):
-        assert run_sync(cfg, opts)["status"] == "succeeded"
+        assert run_sync(cfg, opts).status == "succeeded"
         sizes.append(_size(Path(opts.pipelines_dir)))
     # after the first few runs (schema versions settle), idle runs add nothing that stays
     assert sizes[-1] <= sizes[4] * 1.05, (sizes[4], sizes[-1])

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cja_sync.sync import RunOptions, run_sync
+from cja_sync.run.sync import RunOptions, run_sync
 
 from ..helpers import query
 from ..truth_compare import assert_matches_truth
@@ -80,8 +80,8 @@ def test_a_killed_run_for_one_org_never_loads_into_another_warehouse(rsim, cli, 
     # org B into b.duckdb with the same pipelines dir: only org B's data, and no word of A's package
     opts_b = RunOptions(duckdb_path=b_db, pipelines_dir=pipelines)
     summary = run_sync(rel_settings(sim_b, credentials={"org_id": ORG_B}), opts_b)
-    assert summary["status"] == "succeeded"
-    assert summary["pipeline"].startswith("cja_") and summary["pipeline"] != "cja"
+    assert summary.status == "succeeded"
+    assert summary.pipeline.startswith("cja_") and summary.pipeline != "cja"
     assert_matches_truth(opts_b, sim_b.truth())
     orgs = query(opts_b, "SELECT DISTINCT org_id FROM {t}connections_history")
     assert orgs == [(ORG_B,)]
@@ -142,7 +142,7 @@ def _kill_at_step_then_exact(rsim, cli, tmp_path, step, opts, extra) -> None:
     assert cli.collect(proc)[0] == -signal.SIGKILL
 
     summary = run_sync(rel_settings(sim), opts)
-    assert summary["status"] == "succeeded"
+    assert summary.status == "succeeded"
     assert_matches_truth(opts, sim.truth())
     assert_history_exact(opts, sim.truth())
     assert [s for s, _ in runs(opts)] == [*before, "failed", "succeeded"]
@@ -174,7 +174,7 @@ def test_duplicates_left_by_an_earlier_version_are_repaired(rsim, cli):
         # what the old tool left after a replayed staging copy: each version twice
         db.execute("INSERT INTO cja.connections_history SELECT * FROM cja.connections_history")
     summary = run_sync(rel_settings(sim), opts)
-    assert summary["repaired"]["history_duplicates_removed"] == len(sim.truth().connections)
+    assert summary.repaired["history_duplicates_removed"] == len(sim.truth().connections)
     assert_history_exact(opts, sim.truth())
 
 
@@ -188,7 +188,7 @@ def test_a_warehouse_synced_under_the_old_pipeline_name_keeps_working(rsim, cli)
     sim.add_connection()
     opts = cli.opts()
     summary = run_sync(rel_settings(sim), opts)
-    assert summary["pipeline"] != "cja"
+    assert summary.pipeline != "cja"
     assert_matches_truth(opts, sim.truth())
     assert_history_exact(opts, sim.truth())
     versions = query(opts, "SELECT COUNT(*) FROM {t}connections_history")[0][0]

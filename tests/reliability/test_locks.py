@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import query
 from ..status_changes import assert_each_status_change_once, change_backfill_statuses
@@ -46,7 +46,7 @@ def test_a_reader_holding_the_duckdb_file_makes_the_sync_wait_not_fail(rsim, cli
 def test_health_during_a_sync_answers_from_the_last_published_sync(rsim, cli, tmp_path: Path, monkeypatch):
     """A sync paused in the middle of its load (connections merged, the rest not) holds its working
     file; `health` reads the published one at once and sees the previous sync whole."""
-    from cja_sync.cli import main
+    from cja_sync.commands.cli import main
 
     sim = rsim(connections=10, inline_backfills=False)
     opts = cli.opts()
@@ -57,7 +57,7 @@ def test_health_during_a_sync_answers_from_the_last_published_sync(rsim, cli, tm
     proc = cli.spawn(rel_values(sim), CJA_TEST_PAUSE=f"job=connections.sql:{marker}")
     _wait(marker.exists, proc)
 
-    monkeypatch.setenv("CJA_DUCKDB_READER_WAIT_SECONDS", "1")
+    monkeypatch.setenv("CJA_SYNC__DUCKDB_READER_WAIT_SECONDS", "1")
     cli.capfd.readouterr()
     where = ["--duckdb-path", opts.duckdb_path, "--pipelines-dir", opts.pipelines_dir, "--json"]
     code = main(["health", *where])
@@ -159,7 +159,7 @@ def _until(predicate, timeout: float = 60.0) -> None:
 
 @pytest.mark.parametrize("value", ["-1", "inf", "nan", "soon"])
 def test_wait_takes_a_finite_number_of_seconds(cli, value: str):
-    from cja_sync.cli import main
+    from cja_sync.commands.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["run", "--wait", value])

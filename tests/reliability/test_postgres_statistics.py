@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from cja_sync.cli import main
-from cja_sync.sync import run_sync
+from cja_sync.commands.cli import main
+from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import PG_URL
 from ..truth_compare import assert_matches_truth
@@ -73,7 +73,7 @@ def _assert_ended_cleanly(code: int, err: str, took: float, signum: int, line: s
 def _assert_next_run_exact(sim, opts, line: str) -> None:
     sim.faults.reset()
     summary = run_sync(rel_settings(sim), opts)  # no --wait: the locks were released
-    assert summary["status"] == "succeeded"
+    assert summary.status == "succeeded"
     assert_matches_truth(opts, sim.truth())
     assert runs(opts) == [("succeeded", None), ("failed", line), ("succeeded", None)]
 

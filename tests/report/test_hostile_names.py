@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from cja_source.simulator import SimConfig, Simulator
-from cja_sync.cli import main
-from cja_sync.sync import RunOptions, run_sync
+from cja_sync.commands.cli import main
+from cja_sync.run.sync import RunOptions, run_sync
 
 from ..helpers import query
 from .test_report import CHART_IDS, _chromium, _figures, _settings, assert_figures_match_views

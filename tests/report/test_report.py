@@ -16,8 +16,8 @@ import pytest
 from cja_source.configuration import CJASourceConfiguration
 from cja_source.simulator import SimConfig, Simulator
 from cja_source.simulator.settings import settings_for
-from cja_sync.cli import main
-from cja_sync.sync import RunOptions, run_sync
+from cja_sync.commands.cli import main
+from cja_sync.run.sync import RunOptions, run_sync
 
 from ..helpers import fast_settings, query
 

@@ -8,7 +8,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from cja_sync.views import ALL_VIEWS, NEEDED, SETTINGS_TABLE, _translate, sql_text, with_views
+from cja_sync.warehouse.views import ALL_VIEWS, NEEDED, SETTINGS_TABLE, _translate, sql_text, with_views
 
 
 def qualify(name: str) -> str:

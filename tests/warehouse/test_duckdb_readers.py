@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from cja_source.simulator.settings import settings_values
-from cja_sync.duckdb_file import readable_by_1_4, storage_number, working_path
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
+from cja_sync.warehouse.duckdb_file import readable_by_1_4, storage_number, working_path
 
 from ..helpers import FAST, env_for, fast_settings, query
 from ..truth_compare import assert_matches_truth
@@ -71,7 +71,7 @@ def test_duckdb_1_4_reads_every_table_and_view(make_sim, duckdb_opts, duckdb14):
 
 def test_reader_holding_the_file_never_stops_a_sync(make_sim, duckdb_opts, duckdb14, monkeypatch):
     # a writer that had to wait for this reader would give up after 3 s instead of 120
-    monkeypatch.setenv("CJA_DUCKDB_WRITER_WAIT_SECONDS", "3")
+    monkeypatch.setenv("CJA_SYNC__DUCKDB_WRITER_WAIT_SECONDS", "3")
     sim = make_sim(connections=30)
     opts = duckdb_opts()
     cfg = fast_settings(sim)
@@ -92,7 +92,7 @@ def test_reader_holding_the_file_never_stops_a_sync(make_sim, duckdb_opts, duckd
         )
         sim.set_backfill_status(changed, "FAILED")
         for _ in range(2):  # two syncs while the reader holds its connection
-            assert run_sync(cfg, opts)["status"] == "succeeded"
+            assert run_sync(cfg, opts).status == "succeeded"
         reader.stdin.write("go\n")
         reader.stdin.flush()
         out, err = reader.communicate(timeout=60)
@@ -121,7 +121,7 @@ def test_health_reads_while_a_sync_writes(make_sim, duckdb_opts, tmp_path):
             [
                 sys.executable,
                 "-m",
-                "cja_sync.cli",
+                "cja_sync.commands.cli",
                 "health",
                 "--json",
                 "--duckdb-path",
@@ -144,7 +144,7 @@ def test_health_reads_while_a_sync_writes(make_sim, duckdb_opts, tmp_path):
 def test_newer_storage_is_named_and_converted_on_request(
     make_sim, duckdb_opts, duckdb14, monkeypatch, capsys
 ):
-    from cja_sync.cli import main
+    from cja_sync.commands.cli import main
 
     sim = make_sim(connections=15)
     opts = duckdb_opts()
@@ -196,7 +196,7 @@ def test_users_view_in_the_published_file_survives_syncs(make_sim, duckdb_opts):
     for i, full in enumerate((False, True, False), start=1):
         opts.full = full
         sim.add_connection()
-        assert run_sync(cfg, opts)["status"] == "succeeded"
+        assert run_sync(cfg, opts).status == "succeeded"
         assert query(opts, "SELECT COUNT(*) FROM {t}connection_health")[0][0] == 12 + i
         assert query(opts, "SELECT COUNT(*) FROM {t}my_unhealthy")[0][0] >= before
     assert_matches_truth(opts, sim.truth())

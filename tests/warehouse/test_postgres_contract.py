@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 
 from cja_source.errors import CJAError
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
 
 from ..helpers import PG_URL, fast_settings, query
 
@@ -63,7 +63,7 @@ def _health(opts: Any, url: str, tmp: Any, *extra: str, env: dict[str, str] | No
         [
             sys.executable,
             "-m",
-            "cja_sync.cli",
+            "cja_sync.commands.cli",
             "health",
             "--json",
             "--destination",
@@ -99,7 +99,7 @@ def test_user_view_and_reader_grants_survive_syncs(make_sim, pg_opts, reader_rol
     for full in (False, False, True):
         sim.set_backfill_status(open_backfill(sim), "FAILED")
         opts.full = full
-        assert run_sync(cfg, opts)["status"] == "succeeded"
+        assert run_sync(cfg, opts).status == "succeeded"
     # replaced in place: same object, so the user's view and the grants on it still stand
     assert _admin(f"SELECT '\"{schema}\".connection_health'::regclass::oid") == oid_before
     assert query(opts, "SELECT COUNT(*) FROM {t}my_broken")[0][0] > 0
@@ -136,7 +136,7 @@ def test_user_view_and_reader_grants_survive_syncs(make_sim, pg_opts, reader_rol
         [
             sys.executable,
             "-m",
-            "cja_sync.cli",
+            "cja_sync.commands.cli",
             "report",
             "--destination",
             "postgres",
@@ -179,7 +179,7 @@ def test_changed_view_columns_never_drop_a_users_object(make_sim, pg_opts):
     assert query(opts, "SELECT COUNT(*) FROM {t}connections")[0][0] == 11  # the data load stayed
     # without the user's object, ours are dropped and made anew
     _admin(f'DROP VIEW "{schema}".my_clock')
-    assert run_sync(cfg, opts)["status"] == "succeeded"
+    assert run_sync(cfg, opts).status == "succeeded"
     columns = query(
         opts,
         "SELECT column_name FROM information_schema.columns WHERE table_schema = "

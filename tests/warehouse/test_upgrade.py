@@ -14,8 +14,8 @@ import pytest
 
 from cja_source.simulator.settings import settings_values
 from cja_source.version import __version__
-from cja_sync.duckdb_file import working_path
-from cja_sync.sync import run_sync
+from cja_sync.run.sync import run_sync
+from cja_sync.warehouse.duckdb_file import working_path
 
 from ..helpers import FAST, PG_URL, env_for, fast_settings, query
 from ..truth_compare import assert_matches_truth
@@ -59,9 +59,9 @@ def _upgrade_and_check(cli: Path, sim: Any, opts: Any) -> None:
     pairs_before = len(sim.truth().datasets)
     sim.add_connection()
     summary = run_sync(cfg, opts)
-    assert summary["status"] == "succeeded"
+    assert summary.status == "succeeded"
     # incremental across the upgrade: every pair but the changed one was known unchanged
-    assert summary["backfill_pairs"]["skip"] >= pairs_before - 1
+    assert summary.backfill_pairs["skip"] >= pairs_before - 1
     assert_matches_truth(opts, sim.truth())
     quoted = changed.replace("'", "''")
     changes = query(
@@ -81,7 +81,7 @@ def _upgrade_and_check(cli: Path, sim: Any, opts: Any) -> None:
         f"AND d.objsubid = c.ordinal_position WHERE c.table_schema = '{opts.dataset_name}'"
     )
     assert query(opts, comments)[0][0] > 200
-    assert run_sync(cfg, opts)["backfill_pairs"].get("fetch", 0) == 0  # and idle after that
+    assert run_sync(cfg, opts).backfill_pairs.get("fetch", 0) == 0  # and idle after that
 
 
 def test_duckdb_file_of_the_release_syncs_exactly(old_cli, make_sim, duckdb_opts, duckdb14, tmp_path):

@@ -8,7 +8,6 @@ plain dlt source."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from contextlib import AbstractContextManager, nullcontext
@@ -24,26 +23,26 @@ from cja_source.client import CJAClient
 from cja_source.configuration import CJASourceConfiguration
 from cja_source.snapshot import read_snapshot
 
-from .csv_timestamps import write_timestamps_as_text
-from .duckdb_file import prepare_for_sync, publish_quietly, publish_synced
-from .errors import as_cja_error
-from .failed_run import record_failed_run
-from .finish import publish, settle
-from .identity import pipeline_name_for, target_of
-from .locks import WarehouseTurns, pipeline_lock, run_locks
-from .options import RunOptions
-from .pipeline_factory import (
-    SYNC_DUCKDB_MEMORY,
+from ..errors import as_cja_error
+from ..options import RunOptions
+from ..settings import runner_settings
+from ..warehouse.duckdb_file import prepare_for_sync, publish_quietly, publish_synced
+from ..warehouse.finish import publish, settle
+from ..warehouse.pipeline import (
     give_back_freed_memory,
     load_workers,
     loader_format,
     make_pipeline,
 )
-from .progress import Progress
-from .run_log import close_abandoned_runs, log_run, run_row
+from ..warehouse.run_log import close_abandoned_runs, log_run, run_row
+from .csv_timestamps import write_timestamps_as_text
+from .failed_run import record_failed_run
+from .identity import pipeline_name_for, target_of
+from .locks import WarehouseTurns, pipeline_lock, run_locks
+from .record import FAILED, RUNNING, SUCCEEDED, RunListener, RunSummary
 from .signals import Interrupted, interruption, signal_of
 
-__all__ = ["RunOptions", "make_pipeline", "run_sync"]
+__all__ = ["RunOptions", "RunSummary", "make_pipeline", "run_sync"]
 
 logger = logging.getLogger("cja_sync")
 
@@ -67,8 +66,10 @@ def run_sync(
     client: CJAClient | None = None,
     turn: AbstractContextManager[Any] | None = None,
     turn_wait: float | None = None,
-) -> dict[str, Any]:
-    """Sync once; returns the run summary or raises CJAError (its message is the one-line reason).
+    listener: RunListener | None = None,
+) -> RunSummary:
+    """Sync once; returns the run's record or raises CJAError (its message is the one-line reason).
+    `listener` is told when the extract starts and stops (the CLI's progress line).
 
     `turn` is given by a fleet run (fleet.py), which holds the warehouse lock and the org's run
     lock itself: every step that touches the warehouse then waits for its turn, and only the
@@ -79,12 +80,8 @@ def run_sync(
     target = target_of(opts)
     if not opts.pipeline_name:
         opts = replace(opts, pipeline_name=pipeline_name_for(target, cfg.credentials.org_id))
-    # DuckDB's default memory limit is 80 % of RAM, and merging ~500k backfills into a fresh file
-    # takes what it is given. Each big statement of a maximal org's load (the backfills merge, the
-    # ~60 MB of connections_history text) grew RSS by ~230 MB at 256 MB and by 120-175 MB at
-    # 128 MB, for about a second more in all (bench P4); DuckDB spills to disk beside the file if a
-    # merge needs more. Reading commands (health, report) keep DuckDB's default.
-    pipeline = make_pipeline(opts, os.environ.get("CJA_DUCKDB_MEMORY_LIMIT", SYNC_DUCKDB_MEMORY))
+    # a cap on DuckDB's memory for the merges ([cja_sync] duckdb_memory_limit says why)
+    pipeline = make_pipeline(opts, runner_settings().duckdb_memory_limit)
     held: AbstractContextManager[Any] = nullcontext()  # a fleet's turn: the fleet holds the locks
     if turn is None:
         org_id = str(cfg.credentials.org_id)
@@ -94,7 +91,7 @@ def run_sync(
         held,
         pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name, opts.wait),
     ):
-        return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn)
+        return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn, listener)
 
 
 def _run_locked(
@@ -103,23 +100,23 @@ def _run_locked(
     pipeline: dlt.Pipeline,
     client: CJAClient,
     turn: AbstractContextManager[Any],
-) -> dict[str, Any]:
+    listener: RunListener | None,
+) -> RunSummary:
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    run_id = str(uuid.uuid4())
-    summary: dict[str, Any] = {
-        "run_id": run_id,
-        "status": "running",
-        "org_id": cfg.credentials.org_id,
-        "started_at": started.isoformat(),
-        "full": opts.full,
-        "destination": pipeline.destination.destination_name,
-        "dataset": opts.dataset_name,
-        "pipeline": pipeline.pipeline_name,
-    }
+    summary = RunSummary(
+        run_id=str(uuid.uuid4()),
+        org_id=str(cfg.credentials.org_id),
+        status=RUNNING,
+        started_at=started.isoformat(),
+        full=opts.full,
+        destination=pipeline.destination.destination_name,
+        dataset=opts.dataset_name,
+        pipeline=pipeline.pipeline_name,
+    )
     fmt = loader_format(pipeline)
     stats: dict[str, int] = {}
-    progress = Progress(client, stats) if opts.progress else None
+    extracting = False
     # from the first load on, the working file may hold part of a package until the next run
     # completes it: a failed run then publishes nothing
     loading = False
@@ -133,13 +130,14 @@ def _run_locked(
                 pipeline.sync_destination()
             loading = pipeline.has_pending_data
             full = _finish_pending(pipeline) or opts.full
-            summary["full"] = full
-            close_abandoned_runs(pipeline, summary["org_id"])
-            snapshot = read_snapshot(pipeline, summary["org_id"])
-            summary["first_sync"] = snapshot.empty
-            log_run(pipeline, run_row(summary, started), fmt)
-        if progress:
-            progress.start()
+            summary.full = full
+            close_abandoned_runs(pipeline, summary.org_id)
+            snapshot = read_snapshot(pipeline, summary.org_id)
+            summary.first_sync = snapshot.empty
+            log_run(pipeline, run_row(summary.as_dict(), started), fmt)
+        if listener:
+            listener.extract_started(client, stats)
+            extracting = True
         source = cja_source(
             cfg,
             full=full,
@@ -154,8 +152,9 @@ def _run_locked(
         # the snapshot (a dict entry per stored backfill) is of no use after the extract, and a
         # full re-sync of the maximal org would carry its ~100 MB through normalize and load
         del source, snapshot
-        if progress:
-            progress.stop()
+        if listener:
+            extracting = False
+            listener.extract_stopped()
         pipeline.normalize()
         normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         rows = dict(normalized.row_counts) if normalized else {}
@@ -163,20 +162,21 @@ def _run_locked(
             give_back_freed_memory()
             loading = True
             pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline, sum(rows.values())))
-            summary.update(settle(pipeline, cfg, started))
-        summary["rows"] = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
-        summary["status"] = "succeeded"
+            settled = settle(pipeline, cfg, started)
+            summary.reconciled, summary.repaired = settled["reconciled"], settled["repaired"]
+        summary.rows = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
+        summary.status = SUCCEEDED
     except BaseException as exc:
-        if progress:
-            progress.stop()
+        if listener and extracting:
+            listener.extract_stopped()
         # a signal (SIGTERM, SIGINT) says so in one line, whatever it broke on its way (signals.py)
         stopped = interruption(exc, pipeline, summary, started)
         error = stopped or as_cja_error(exc, where=pipeline.working_dir)
-        summary["status"] = "failed"
-        summary["error"] = error.message
+        summary.status = FAILED
+        summary.error = error.message
         _finalize(summary, client, stats, t0)
         with turn:
-            record_failed_run(pipeline, run_row(summary, started), summary, fmt)
+            record_failed_run(pipeline, run_row(summary.as_dict(), started), summary, fmt)
             if opts.publish_file and not loading:  # readers see why the run failed, and nothing half-loaded
                 publish_quietly(pipeline, opts)
         # a KeyboardInterrupt not from our CLI's handler (an orchestrator's) goes on as itself
@@ -187,20 +187,20 @@ def _run_locked(
     _finalize(summary, client, stats, t0)
     try:
         with turn:
-            summary["views"] = publish(pipeline, cfg, run_row(summary, started))
+            summary.views = publish(pipeline, cfg, run_row(summary.as_dict(), started))
             if opts.publish_file:
-                summary.update(publish_synced(pipeline, opts))
+                summary.published, summary.notice = publish_synced(pipeline, opts)
     except Exception as exc:  # noqa: BLE001 - the data is in; still one line, not a traceback
         raise as_cja_error(exc, where=pipeline.working_dir) from None
     return summary
 
 
-def _finalize(summary: dict[str, Any], client: CJAClient, stats: dict[str, int], t0: float) -> None:
-    summary["finished_at"] = datetime.now(UTC).isoformat()
-    summary["duration_seconds"] = round(time.monotonic() - t0, 3)
-    summary["requests"] = client.requests_by_endpoint()
-    summary["http_statuses"] = client.requests_by_status()
-    summary["backfill_pairs"] = {k.removeprefix("pairs_"): v for k, v in sorted(stats.items())}
+def _finalize(summary: RunSummary, client: CJAClient, stats: dict[str, int], t0: float) -> None:
+    summary.finished_at = datetime.now(UTC).isoformat()
+    summary.duration_seconds = round(time.monotonic() - t0, 3)
+    summary.requests = client.requests_by_endpoint()
+    summary.http_statuses = client.requests_by_status()
+    summary.backfill_pairs = {k.removeprefix("pairs_"): v for k, v in sorted(stats.items())}
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> bool:

@@ -41,13 +41,13 @@ from dlt.common.utils import custom_environ
 from cja_source.errors import CJAError, ConfigurationError
 from cja_source.snapshot import existing_tables
 
-from .duckdb_file import prepare_for_sync, publish_synced
-from .errors import NoSuccessfulSync, one_line
+from ..errors import NoSuccessfulSync, one_line
+from ..options import RunOptions
+from ..text import cut
+from ..warehouse.duckdb_file import prepare_for_sync, publish_synced
+from ..warehouse.pipeline import make_pipeline
 from .identity import pipeline_name_for, target_of
 from .locks import warehouse_lock
-from .options import RunOptions
-from .pipeline_factory import make_pipeline
-from .text import cut
 
 logger = logging.getLogger("cja_sync")
 
@@ -94,7 +94,7 @@ def run_dbt(opts: RunOptions, fresh_sync_hours: float | None = None) -> DbtOutco
         prepare_for_sync(opts)
         _require_synced(pipeline, opts)
         outcome = _run_package(pipeline, schema, extra)
-        outcome.published = publish_synced(pipeline, opts)
+        outcome.published = publish_synced(pipeline, opts)[0] or {}
     outcome.seconds = round(time.monotonic() - started, 3)
     return outcome
 

@@ -128,7 +128,7 @@ def render_sources(book: Dictionary | None = None) -> str:
         raise ValueError(f"dbt tests name columns the dictionary does not describe: {', '.join(unknown)}")
     lines = [
         f"# generated from sql/dictionary.toml by `{RENDER_COMMAND}`: edit the dictionary (descriptions)",
-        "# or pipelines/dbt_sources.py (tests), not this file",
+        "# or pipelines/warehouse/dbt_sources.py (tests), not this file",
         "version: 2",
         "",
         "sources:",

@@ -17,16 +17,15 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from cja_source.errors import ConfigurationError
 
+from ..options import RunOptions
 from .duckdb_file import working_path
-from .locks import install_duckdb_open_wait
-from .options import RunOptions
+from .duckdb_open import install_duckdb_open_wait
 
 # DuckDB settings of a sync's own connection (readers keep DuckDB's defaults): with one DuckDB
 # thread the load of the maximal org took 4.0 s and ~500 MB instead of 4.9 s and ~570 MB on two
 # cores (bench P4). Nothing the sync writes or asks depends on the order rows were inserted in,
 # and keeping that order costs DuckDB memory.
 SYNC_DUCKDB = {"threads": 1, "preserve_insertion_order": False}
-SYNC_DUCKDB_MEMORY = "128MB"  # see run_sync
 DLT_LOAD_WORKERS = 20  # dlt's default
 # a DuckDB load of at least this many rows runs one job at a time (see load_workers)
 ONE_JOB_FROM_ROWS = 100_000

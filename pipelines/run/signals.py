@@ -25,12 +25,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from types import FrameType
-from typing import Any
 
 import dlt
 
 from cja_source.client import stop_all_clients
 from cja_source.errors import CJAError
+
+from .record import RunSummary
 
 NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 DLT_INTERCEPTS = "RUNTIME__INTERCEPT_SIGNALS"  # dlt's runtime.intercept_signals
@@ -126,7 +127,7 @@ def signal_of(exc: BaseException) -> int:
         return _received
     from dlt.common.exceptions import SignalReceivedException
 
-    from .errors import chain
+    from ..errors import chain
 
     for link in chain(exc):
         if isinstance(link, Interrupted):
@@ -156,7 +157,7 @@ def exit_now(code: int) -> None:
 
 
 def interruption(
-    exc: BaseException, pipeline: dlt.Pipeline, summary: dict[str, Any], started: datetime
+    exc: BaseException, pipeline: dlt.Pipeline, summary: RunSummary, started: datetime
 ) -> RunInterrupted | None:
     """The one line of a run that `exc` ended, when a signal is behind it: which signal, where the
     run was, and what becomes of its data. None when no signal is behind it."""
@@ -169,11 +170,11 @@ def interruption(
 
 
 def _phase(
-    exc: BaseException, pipeline: dlt.Pipeline, summary: dict[str, Any], started: datetime
+    exc: BaseException, pipeline: dlt.Pipeline, summary: RunSummary, started: datetime
 ) -> tuple[str, str]:
     from dlt.pipeline.exceptions import PipelineStepFailed
 
-    from .errors import chain
+    from ..errors import chain
 
     for link in chain(exc):
         if isinstance(link, PipelineStepFailed) and link.pipeline is pipeline:
@@ -193,7 +194,7 @@ def _phase(
             return "after load", NEXT_RUN
     except Exception:  # noqa: BLE001 - the pipeline directory itself may be what failed
         pass
-    return ("during extract", NOTHING) if "first_sync" in summary else ("before extract", NOTHING)
+    return ("during extract", NOTHING) if summary.first_sync is not None else ("before extract", NOTHING)
 
 
 def _loaded_since(pipeline: dlt.Pipeline, started: datetime) -> bool:

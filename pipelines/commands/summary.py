@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from cja_source.version import __version__
 
-from .text import cut
+from ..run.record import RunSummary
+from ..text import cut
 
 
-def print_summary(summary: dict[str, Any], as_json: bool) -> None:
-    summary = {"version": __version__, **summary}
+def print_summary(record: RunSummary, as_json: bool) -> None:
+    summary = {"version": __version__, **record.as_dict()}
     if as_json:
         print(json.dumps(summary, default=str, sort_keys=True))
         return

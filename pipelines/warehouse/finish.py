@@ -15,14 +15,14 @@ from cja_source.configuration import CJASourceConfiguration, load_settings
 from cja_source.errors import CJAError
 from cja_source.snapshot import existing_tables
 
-from .alerts import TABLE as ALERTS_TABLE
-from .alerts import prune_history, record_alerts
 from .dictionary import apply_comments
-from .pipeline_factory import loader_format
+from .health_alerts import TABLE as ALERTS_TABLE
+from .health_alerts import prune_history, record_alerts
+from .pipeline import loader_format
+from .reconcile import reconcile
 from .run_log import log_run, runs_pipeline
 from .upkeep import after_success, analyze_if_postgres, repair_history
 from .views import create_views
-from .warehouse import reconcile
 
 
 def finish_sync(

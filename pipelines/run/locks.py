@@ -30,23 +30,17 @@ import dlt
 from cja_source.errors import CJAError, ConcurrentRunError
 from cja_source.snapshot import rows_of
 
+from ..settings import runner_settings
+from ..text import cut
 from .identity import Target
-from .text import cut
 
 logger = logging.getLogger("cja_sync")
 
 
-def open_wait(read_only: bool) -> float:
-    """How long a DuckDB open waits for another process's lock: a sync waits long for a reader
-    (readers are brief), a reader waits briefly for a sync (syncs are not)."""
-    if read_only:
-        return float(os.environ.get("CJA_DUCKDB_READER_WAIT_SECONDS", "5"))
-    return float(os.environ.get("CJA_DUCKDB_WRITER_WAIT_SECONDS", "120"))
-
-
 def writer_wait() -> float:
-    """How long a second writer waits for the first before giving up (0: exit at once)."""
-    return float(os.environ.get("CJA_WRITER_WAIT_SECONDS", "0"))
+    """How long a second writer waits for the first before giving up (`[cja_sync]`
+    writer_wait_seconds; 0: exit at once)."""
+    return float(runner_settings().writer_wait_seconds)
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class Wait:
 
     @classmethod
     def of(cls, seconds: float | None) -> Wait:
-        """`seconds` (`--wait`), or CJA_WRITER_WAIT_SECONDS when not given."""
+        """`seconds` (`--wait`), or [cja_sync] writer_wait_seconds when not given."""
         wait = writer_wait() if seconds is None else max(0.0, seconds)
         return cls(wait, time.monotonic() + wait)
 
@@ -71,7 +65,7 @@ def busy_message(target: Target, org_id: str | None = None) -> str:
 @contextmanager
 def warehouse_lock(target: Target, pipeline: dlt.Pipeline, wait: float | None = None) -> Iterator[None]:
     """Hold the writer lock of `target`, or raise ConcurrentRunError after `wait` seconds
-    (default: CJA_WRITER_WAIT_SECONDS)."""
+    (default: [cja_sync] writer_wait_seconds)."""
     with _Locks(target, pipeline) as locks:
         locks.take_warehouse(Wait.of(wait))
         yield
@@ -243,59 +237,3 @@ class WarehouseTurns:
 
     def __exit__(self, *exc: Any) -> None:
         self._held.pop().__exit__(*exc)
-
-
-def lock_conflict_error(read_only: bool) -> ConcurrentRunError:
-    """One line for a DuckDB open that waited in vain."""
-    if read_only:
-        return ConcurrentRunError(
-            f"a cja-sync run is writing this DuckDB file (waited {open_wait(True):.0f} s); "
-            "try again when it finishes"
-        )
-    return ConcurrentRunError(
-        f"another process kept the DuckDB file locked for more than {open_wait(False):.0f} s; "
-        "see the PID in `cja-sync run --debug`"
-    )
-
-
-def waited_in_vain(exc: BaseException) -> bool:
-    """True when `exc`, or what dlt wrapped in it, is a DuckDB open that waited in vain."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ConcurrentRunError) or is_lock_conflict(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def is_lock_conflict(exc: BaseException) -> bool:
-    return "Could not set lock on file" in str(exc) or "Conflicting lock" in str(exc)
-
-
-def install_duckdb_open_wait() -> None:
-    """Make dlt's DuckDB connection pool retry an open that meets another process's lock."""
-    from dlt.destinations.impl.duckdb.configuration import DuckDbConnectionPool
-
-    if getattr(DuckDbConnectionPool.borrow_conn, "_cja_waits", False):
-        return
-    original = DuckDbConnectionPool.borrow_conn
-
-    def borrow_conn(self: Any, *args: Any, **kwargs: Any) -> Any:
-        seconds = open_wait(self.credentials.read_only)
-        deadline = time.monotonic() + seconds
-        delay = 0.05
-        while True:
-            try:
-                return original(self, *args, **kwargs)
-            except Exception as exc:
-                if not is_lock_conflict(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise lock_conflict_error(self.credentials.read_only) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-
-    borrow_conn._cja_waits = True  # type: ignore[attr-defined]
-    DuckDbConnectionPool.borrow_conn = borrow_conn  # type: ignore[method-assign]

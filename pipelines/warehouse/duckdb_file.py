@@ -26,8 +26,8 @@ import dlt
 
 from cja_source.errors import CJAError, ConfigurationError
 
-from .options import RunOptions
-from .runner_settings import runner_settings
+from ..options import RunOptions
+from ..settings import runner_settings
 
 logger = logging.getLogger("cja_sync")
 
@@ -215,24 +215,19 @@ def prepare_for_sync(opts: RunOptions) -> None:
         convert(work, version)
 
 
-def publish_synced(pipeline: dlt.Pipeline, opts: RunOptions) -> dict[str, Any]:
-    """After a successful sync: the working file checkpointed and published. Returns what the run
-    summary shows of it: seconds and bytes, and a notice for a file that DuckDB 1.x readers cannot
-    open ({} for other destinations)."""
+def publish_synced(pipeline: dlt.Pipeline, opts: RunOptions) -> tuple[dict[str, Any] | None, str | None]:
+    """After a successful sync: the working file checkpointed and published. Returns what the run's
+    record shows of it: ({"seconds", "bytes"}, a notice for a file that DuckDB 1.x readers cannot
+    open); (None, None) for other destinations."""
     if opts.destination != "duckdb":
-        return {}
+        return None, None
     started = time.monotonic()
     with pipeline.sql_client() as sql:
         sql.execute_sql("CHECKPOINT")
     published = Path(opts.duckdb_path).resolve()
     publish(working_path(published), published)
-    out: dict[str, Any] = {
-        "published": {"seconds": round(time.monotonic() - started, 3), "bytes": published.stat().st_size}
-    }
-    notice = storage_notice(published)
-    if notice:
-        out["notice"] = notice
-    return out
+    cost = {"seconds": round(time.monotonic() - started, 3), "bytes": published.stat().st_size}
+    return cost, storage_notice(published)
 
 
 def publish_quietly(pipeline: dlt.Pipeline, opts: RunOptions) -> None:

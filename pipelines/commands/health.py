@@ -7,12 +7,12 @@ import json
 import sys
 from typing import Any
 
-from .alerts import new_conditions
-from .errors import NoSuccessfulSync
-from .options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE
+from ..errors import NoSuccessfulSync
+from ..options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE, options_from_args
+from ..text import cut, json_default, pad, ts, visible, width
+from ..warehouse.health_alerts import new_conditions
+from ..warehouse.reading import Warehouse, open_for_reading
 from .output import reader_may_leave
-from .reading import Warehouse, open_for_reading
-from .text import cut, json_default, pad, ts, visible, width
 
 CONDITIONS = ("failed", "stuck", "stale", "validation", "drop")
 ROW_COLUMNS = (
@@ -53,7 +53,7 @@ def run_health(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         print("cja-sync: --limit must be at least 1 (or use --all)", file=sys.stderr)
         return EXIT_USAGE
-    warehouse = open_for_reading(args, pipeline_name="cja")
+    warehouse = open_for_reading(options_from_args(args, pipeline_name="cja"))
     report = read_report(warehouse)
     org_id = org_id_of(args.org) if getattr(args, "org", None) else None
     if org_id is not None:
@@ -88,7 +88,7 @@ def run_health(args: argparse.Namespace) -> int:
 def print_health_for_demo(args: argparse.Namespace) -> None:
     """The short version the demo ends with: org summary and the worst ten datasets."""
     try:
-        report = read_report(open_for_reading(args, pipeline_name="cja_demo"))
+        report = read_report(open_for_reading(options_from_args(args, pipeline_name="cja_demo")))
     except NoSuccessfulSync as exc:
         print(f"cja-sync: {exc.message}", file=sys.stderr)
         return

@@ -11,9 +11,8 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .options import EXIT_OK, EXIT_USAGE, options_from_args, wait_seconds
+from ..options import EXIT_OK, EXIT_USAGE, wait_seconds
 from .output import drop_stdout, finish_output
-from .summary import print_summary
 
 # a run ended by SIGINT exits 128 + 2, like a shell's job (signals.RunInterrupted: 143 for SIGTERM)
 EXIT_SIGINT = 130
@@ -123,7 +122,7 @@ class _VisibleFormatter(logging.Formatter):
     (a traceback, with --debug, keeps its line breaks)."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
-        from .text import visible
+        from ..text import visible
 
         return visible(super().formatMessage(record))
 
@@ -162,8 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - every failure ends in one line and an exit code
         from cja_source.errors import CJAError
 
-        from .errors import as_cja_error
-        from .text import visible
+        from ..errors import as_cja_error
+        from ..text import visible
 
         doing = {"run": "sync", "demo": "demo sync"}.get(args.command, args.command)
         error = exc if isinstance(exc, CJAError) else as_cja_error(exc, doing)
@@ -172,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # messages quote names, paths and server answers: nothing in them may steer the terminal
         print(f"cja-sync: {visible(error.message)}", file=sys.stderr)
         if getattr(error, "signum", 0):
-            from .signals import exit_now, received
+            from ..run.signals import exit_now, received
 
             if received():  # our handler took the signal (never in a test calling main())
                 exit_now(error.exit_code)
@@ -184,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     # commands are imported when chosen: `--version` and `--help` skip the warehouse and HTTP code
     if args.command != "simulate":
-        from .errors import check_settings_files
+        from ..errors import check_settings_files
 
         check_settings_files()
     if args.command == "simulate":
@@ -192,16 +191,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return simulate(args)
     if args.command in ("run", "demo"):
-        from .signals import signals_end_the_run
+        from ..run.signals import signals_end_the_run
 
         with signals_end_the_run():
             if args.command == "run":
-                return _run(args)
+                from .run import run_command
+
+                return run_command(args)
             from .demo import run_demo
 
             return run_demo(args)
     if args.command == "health":
-        from .health_cli import run_health
+        from .health import run_health
 
         return run_health(args)
     if args.command == "report":
@@ -209,22 +210,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_report(args)
     raise AssertionError(args.command)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from cja_source.configuration import load_settings
-    from cja_source.fleet_config import configured_org_names
-
-    from .sync import run_sync
-
-    if args.org or configured_org_names():
-        from .fleet import run_fleet_command
-
-        return run_fleet_command(args)
-    cfg = load_settings()
-    summary = run_sync(cfg, options_from_args(args))
-    print_summary(summary, args.json)
-    return EXIT_OK
 
 
 if __name__ == "__main__":

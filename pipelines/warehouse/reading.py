@@ -3,7 +3,6 @@ and read it without writing anything."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,11 +17,18 @@ from cja_source.errors import ConfigurationError
 from cja_source.fleet_config import configured_org_names
 from cja_source.snapshot import existing_tables
 
-from .errors import NoSuccessfulSync, WarehouseBusy, WarehouseUnavailable, innermost, missing_driver, one_line
-from .locks import lock_conflict_error, waited_in_vain
-from .options import options_from_args
-from .pipeline_factory import make_pipeline
-from .text import cut
+from ..errors import (
+    NoSuccessfulSync,
+    WarehouseBusy,
+    WarehouseUnavailable,
+    innermost,
+    missing_driver,
+    one_line,
+)
+from ..options import RunOptions
+from ..text import cut
+from .duckdb_open import lock_conflict_error, waited_in_vain
+from .pipeline import make_pipeline
 from .views import (
     LOCAL_NAMES,
     existing_columns,
@@ -67,10 +73,9 @@ class Reader:
         return fetch_dicts(self.sql, query)
 
 
-def open_for_reading(args: argparse.Namespace, pipeline_name: str = "cja") -> Warehouse:
-    """The warehouse of `args`, read-only. Raises NoSuccessfulSync, WarehouseUnavailable or
+def open_for_reading(opts: RunOptions) -> Warehouse:
+    """The warehouse of `opts`, read-only. Raises NoSuccessfulSync, WarehouseUnavailable or
     ConfigurationError (a missing driver, a bad threshold)."""
-    opts = options_from_args(args, pipeline_name=pipeline_name)
     duckdb = opts.destination == "duckdb"
     path = Path(opts.duckdb_path)
     where = (
