@@ -216,10 +216,13 @@ def _artifact_results(artifacts: Path) -> list[_Result]:
 
 
 def _errors(exc: Any) -> str:
-    """The models or tests that failed, or dbt's own reason when it named none."""
+    """The first model or test that failed and how many more (each message is a paragraph), or
+    dbt's own reason when it named none."""
     failed = [r for r in (exc.run_results or ()) if r.status in ("error", "fail")]
     if failed:
-        return "; ".join(f"{r.model_name}: {one_line(Exception(r.message or r.status))}" for r in failed)
+        first = f"{failed[0].model_name}: {one_line(Exception(failed[0].message or failed[0].status))}"
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return cut(first, 400) + more
     return one_line(exc.dbt_results) if exc.dbt_results is not None else one_line(exc)
 
 

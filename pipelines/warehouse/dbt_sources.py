@@ -104,6 +104,7 @@ ACCEPTED: dict[tuple[str, str], tuple[str, ...]] = {
 }
 # the table whose newest succeeded run the freshness test reads
 FRESHNESS_TABLE = "sync_runs"
+FRESHNESS_TEST = "sync_runs_freshness"
 # runner tables written without dlt's bookkeeping columns (every other table has them)
 NO_DLT_COLUMNS = ("health_settings", "health_alerts")
 
@@ -197,7 +198,8 @@ def _table_tests(name: str, key: tuple[str, ...]) -> list[str]:
             ]
     if name == FRESHNESS_TABLE:
         # the threshold is var cja_fresh_sync_hours (26 h: an hourly or a daily sync, with slack)
-        out.append(f"- {OWN}sync_freshness")
+        # named: dbt's own name for a test without arguments ends in `_` (..._cja_sync_runs_)
+        out += [f"- {OWN}sync_freshness:", f"    name: {FRESHNESS_TEST}"]
     return out
 
 
