@@ -111,6 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="show every stuck, failed, stale or running dataset"
     )
 
+    dbt = sub.add_parser(
+        "dbt", help="build the dbt package's models and run its tests on the warehouse (needs cja-sync[dbt])"
+    )
+    common(dbt)
+    dbt.add_argument(
+        "--fresh-hours",
+        type=float,
+        default=None,
+        metavar="HOURS",
+        help="sync_freshness fails for an org whose newest successful sync is older (default 26)",
+    )
+    dbt.add_argument(
+        "--wait",
+        type=wait_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to SECONDS for a sync that holds the warehouse (default: exit at once)",
+    )
+
     report = sub.add_parser("report", help="write a self-contained HTML health dashboard")
     common(report, json_help="print {path, bytes, counts} as one JSON object instead of the path")
     report.add_argument("--out", default="health.html", help="HTML file to write (default ./health.html)")
@@ -209,6 +228,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .report import run_report
 
         return run_report(args)
+    if args.command == "dbt":
+        from .dbt import run_dbt_command
+
+        return run_dbt_command(args)
     raise AssertionError(args.command)
 
 

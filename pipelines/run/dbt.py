@@ -28,7 +28,7 @@ import os
 import sys
 import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -285,13 +285,3 @@ def _output_to_log() -> Iterator[None]:
 # `dbt_*` module it can list as a possible plugin, and started from the repository root it would
 # list the package's own folder, then fail to import it from the project directory.
 DBT_ENVIRONMENT = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", "PYTHONSAFEPATH": "1"}
-
-
-def command_lines(outcome: DbtOutcome) -> Sequence[str]:
-    """What `cja-sync dbt` prints on stdout: a summary, then one line per failing test."""
-    state = "passed" if outcome.passed else f"{len(outcome.failures)} failing"
-    head = (
-        f"dbt: {outcome.models} models built in schema {outcome.models_schema}, "
-        f"{outcome.tests} tests, {state} ({outcome.seconds:.1f} s)"
-    )
-    return [head, *outcome.failures]

@@ -134,5 +134,5 @@ def test_package_that_can_no_longer_load_is_dropped_and_the_run_is_full(rsim, cl
     assert summary.backfill_pairs["fetch"] == pairs
     assert_matches_truth(opts, sim.truth())
     sim.reset_counters()
-    assert run_sync(rel_settings(sim), opts)["full"] is False
+    assert run_sync(rel_settings(sim), opts).full is False
     assert sim.count("backfills") == 0

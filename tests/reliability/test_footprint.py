@@ -78,7 +78,7 @@ def test_a_full_pipelines_disk_fails_the_run_with_that_cause(rsim, cli, small_di
 
     # on a disk with room, the next run is exact and leaves the failed run's row as it was
     good = RunOptions(duckdb_path=cli.duckdb_path, pipelines_dir=cli.pipelines_dir)
-    assert run_sync(rel_settings(sim), good)["status"] == "succeeded"
+    assert run_sync(rel_settings(sim), good).status == "succeeded"
     assert_matches_truth(good, sim.truth())
     assert [s for s, _ in runs(good)] == ["failed", "succeeded"]
     assert "no space left on device" in runs(good)[0][1]
@@ -112,5 +112,5 @@ def test_a_full_warehouse_disk_fails_the_load_and_the_next_good_run_is_exact(rsi
     failed = [e for s, e in runs(opts) if s == "failed"]
     assert all("no space left on device" in e for e in failed), failed
 
-    assert run_sync(rel_settings(sim), opts)["status"] == "succeeded"
+    assert run_sync(rel_settings(sim), opts).status == "succeeded"
     assert_matches_truth(opts, sim.truth())

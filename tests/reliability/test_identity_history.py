@@ -88,7 +88,7 @@ def test_a_killed_run_for_one_org_never_loads_into_another_warehouse(rsim, cli, 
 
     # org A's next run finishes its own package and is exact
     opts_a = RunOptions(duckdb_path=a_db, pipelines_dir=pipelines)
-    assert run_sync(rel_settings(sim_a), opts_a)["status"] == "succeeded"
+    assert run_sync(rel_settings(sim_a), opts_a).status == "succeeded"
     assert_matches_truth(opts_a, sim_a.truth())
     assert_history_exact(opts_a, sim_a.truth())
 
