@@ -38,6 +38,23 @@ class HealthConfiguration(BaseConfiguration):
     # connection_volume_history, backfill_status_changes and health_alerts keep this many days
     history_days: float = 400.0
 
+    def problems(self) -> list[str]:
+        """The one set of rules for the thresholds, whoever reads them (a sync, `health`)."""
+        out = []
+        if not (float(self.stuck_after_hours) > 0 and float(self.stale_after_hours) > 0):
+            out.append("sources.cja.health thresholds must be positive")
+        if not (
+            0 < float(self.volume_drop_pct) <= 100
+            and float(self.volume_baseline_days) > 0
+            and int(self.volume_min_points) >= 1
+            and float(self.history_days) > 0
+        ):
+            out.append(
+                "sources.cja.health: volume_drop_pct must be in (0, 100], volume_baseline_days, "
+                "volume_min_points and history_days positive"
+            )
+        return out
+
 
 @configspec
 class CJASourceConfiguration(BaseConfiguration):
@@ -97,20 +114,8 @@ class CJASourceConfiguration(BaseConfiguration):
             and not str(self.credentials.org_id or "").endswith("@AdobeOrg")
         ):
             out.append("sources.cja.credentials.org_id must be an IMS org id ending in @AdobeOrg")
-        if self.health is not None and (
-            self.health.stuck_after_hours <= 0 or self.health.stale_after_hours <= 0
-        ):
-            out.append("sources.cja.health thresholds must be positive")
-        if self.health is not None and not (
-            0 < self.health.volume_drop_pct <= 100
-            and self.health.volume_baseline_days > 0
-            and self.health.volume_min_points >= 1
-            and self.health.history_days > 0
-        ):
-            out.append(
-                "sources.cja.health: volume_drop_pct must be in (0, 100], volume_baseline_days, "
-                "volume_min_points and history_days positive"
-            )
+        if self.health is not None:
+            out.extend(self.health.problems())
         return out
 
 

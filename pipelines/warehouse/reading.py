@@ -158,6 +158,7 @@ def health_settings() -> HealthConfiguration:
         health = resolve_configuration(HealthConfiguration(), sections=("sources", "cja", "health"))
     except Exception as exc:  # noqa: BLE001 - dlt raises several types for a bad value
         raise ConfigurationError(f"invalid setting in [sources.cja.health]: {one_line(exc)}") from None
-    if float(health.stuck_after_hours) <= 0 or float(health.stale_after_hours) <= 0:
-        raise ConfigurationError("sources.cja.health thresholds must be positive")
+    problems = health.problems()
+    if problems:
+        raise ConfigurationError(problems[0])
     return health
