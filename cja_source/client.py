@@ -19,14 +19,13 @@ from tenacity import RetryCallState
 from . import settings
 from .auth import AdobeIMSAuth
 from .errors import (
-    CJAError,
     MalformedResponseError,
     ServiceUnavailableError,
     StoppedError,
 )
 from .paging import CJAPagePaginator, PagingGuard
-from .responses import RETRY_STATUSES, error_for, raise_error_body, reason, retry_after
-from .retry_budget import RetryBudget, Spending, with_note
+from .responses import RETRY_STATUSES, error_for, raise_error_body, reason, retry_after, unreachable
+from .retry_budget import Retryable, RetryBudget, Spending, with_note
 from .throttle import RollingWindowThrottle, ThrottleAwareAdapter
 from .validate import needs_storable, storable
 
@@ -56,16 +55,6 @@ class ClientConfig:
         return (
             f"ClientConfig(base_url={self.base_url!r}, client_id={self.client_id!r}, org_id={self.org_id!r})"
         )
-
-
-class _Retryable(Exception):
-    """One failed attempt that may succeed when repeated; `final` is raised if none does."""
-
-    def __init__(self, final: CJAError, retry_after: float | None = None, timeout: bool = False) -> None:
-        super().__init__(str(final))
-        self.final = final
-        self.retry_after = retry_after
-        self.timeout = timeout
 
 
 class PageTimeoutError(ServiceUnavailableError):
@@ -103,6 +92,9 @@ class CJAClient:
         self._stats_lock = threading.Lock()
         self.stats: collections.Counter[tuple[str, str]] = collections.Counter()
         self.on_request: Callable[[str], None] | None = None
+        # What the run is waiting for, for a progress display: the failure being retried (its
+        # first clause), until a request is answered again. Single assignments: no lock needed.
+        self.retrying: str | None = None
         budget = RetryBudget.of(config.max_attempts, config.timeout, config.max_backoff)
         if config.retry_seconds is not None:
             budget = RetryBudget(config.max_attempts, config.retry_seconds)
@@ -120,6 +112,8 @@ class CJAClient:
     def _count(self, endpoint: str, status: str) -> None:
         with self._stats_lock:
             self.stats[(endpoint, status)] += 1
+        if status == "200":
+            self.retrying = None
         if self.on_request is not None:
             self.on_request(endpoint)
 
@@ -144,7 +138,9 @@ class CJAClient:
         exc = state.outcome.exception() if state.outcome else None
         backoff = min(self.config.max_backoff, self.config.backoff_base * 2 ** (state.attempt_number - 1))
         backoff *= 0.5 + random.random()  # jitter: threads that failed together do not retry together
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+        if isinstance(exc, Retryable):
+            self.retrying = exc.final.message.split("; ")[0]
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
             return float(max(exc.retry_after, backoff * 0.5))
         return float(backoff)
 
@@ -157,9 +153,9 @@ class CJAClient:
             return attempt(spending)
 
         try:
-            result: _T = spending.retrying(self._wait, _Retryable)(checked)
+            result: _T = spending.retrying(self._wait)(checked)
             return result
-        except _Retryable as exc:
+        except Retryable as exc:
             self._check_stopped()
             raise with_note(exc.final, spending.note()) from None
 
@@ -181,20 +177,21 @@ class CJAClient:
                 )
             except requests.Timeout:
                 self._count("token", "timeout")
-                raise _Retryable(
+                raise Retryable(
                     ServiceUnavailableError(f"Adobe IMS did not answer in time at {url}")
                 ) from None
             except requests.ConnectionError as exc:
                 self._count("token", "connection_error")
-                raise _Retryable(
+                raise Retryable(
                     ServiceUnavailableError(
                         f"cannot reach Adobe IMS at {url} ({reason(exc)}); "
                         "check sources.cja.token_url and the network or proxy"
-                    )
+                    ),
+                    unreachable=unreachable(exc),
                 ) from None
             self._count("token", str(response.status_code))
             if response.status_code in RETRY_STATUSES:
-                raise _Retryable(
+                raise Retryable(
                     ServiceUnavailableError(f"Adobe IMS answered HTTP {response.status_code} at {url}"),
                     retry_after=retry_after(response),
                 )
@@ -232,14 +229,15 @@ class CJAClient:
                 error = PageTimeoutError(f"CJA API did not answer within {self.config.timeout:g} s at {path}")
                 if raise_timeout:
                     raise error from None
-                raise _Retryable(error, timeout=True) from None
+                raise Retryable(error, timeout=True) from None
             except requests.ConnectionError as exc:
                 self._count(endpoint, "connection_error")
-                raise _Retryable(
+                raise Retryable(
                     ServiceUnavailableError(
                         f"cannot reach the CJA API at {self.base_url} ({reason(exc)}); "
                         "check sources.cja.base_url and the network or proxy"
-                    )
+                    ),
+                    unreachable=unreachable(exc),
                 ) from None
             status = response.status_code
             self._count(endpoint, str(status))
@@ -251,15 +249,15 @@ class CJAClient:
                 renewed = True
                 sent = prepared.headers.get("Authorization")
                 self.auth.invalidate(sent.decode() if isinstance(sent, bytes) else sent)
-                raise _Retryable(error_for(response, path), retry_after=0.0)
+                raise Retryable(error_for(response, path), retry_after=0.0)
             if status == 429:
                 asked = retry_after(response)
                 # every thread keeps off for the window, or as long as asked if this call waits
                 # that long: a wait past the budget is given up on, and no thread sleeps it out
                 self.throttle.penalize(asked if asked and spending.fits(asked) else 0.0)
-                raise _Retryable(error_for(response, path), retry_after=asked)
+                raise Retryable(error_for(response, path), retry_after=asked)
             if status in RETRY_STATUSES:
-                raise _Retryable(error_for(response, path), retry_after=retry_after(response))
+                raise Retryable(error_for(response, path), retry_after=retry_after(response))
             if status == 401:  # one renewal per call: a token refused twice is not retried
                 raise with_note(error_for(response, path), "refused again with a new token")
             raise error_for(response, path)
@@ -323,7 +321,7 @@ def _parse(content: bytes, path: str) -> Any:
         try:
             return storable(json.loads(content))
         except ValueError:
-            raise _Retryable(
+            raise Retryable(
                 MalformedResponseError(f"CJA API answered malformed JSON at {path} (HTTP 200)")
             ) from None
     # rare: walk the body only when it has one

@@ -3,6 +3,7 @@ Retry-After it asks for, and the short reason of a connection failure."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import orjson
@@ -30,6 +31,30 @@ def reason(exc: Exception) -> str:
         if marker in text:
             return marker.lower()
     return type(exc).__name__
+
+
+# getaddrinfo's "no such name" (EAI_NODATA is not on every platform); EAI_AGAIN, a resolver that
+# did not answer in time, is temporary and keeps the patience of any other connection error
+_UNKNOWN_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether nothing can answer at the address: the connection was refused or the host name does
+    not exist. requests wraps the socket's error in urllib3's, found through `reason` and the chain."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionRefusedError):
+            return True
+        if isinstance(error, socket.gaierror) and error.errno in _UNKNOWN_HOST:
+            return True
+        linked = (error.__cause__, error.__context__, getattr(error, "reason", None), *error.args)
+        pending.extend(e for e in linked if isinstance(e, BaseException))
+    return False
 
 
 def raise_error_body(body: Any, status: int, path: str) -> None:

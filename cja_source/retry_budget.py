@@ -4,8 +4,10 @@ Each call of the client (one request with its retries of timeouts, connection er
 malformed bodies and one token renewal; one token request with its retries) gets a budget of
 `attempts` tries within `seconds`. A wait the service asks for (Retry-After) that would end past
 the budget is not waited: the call gives up at once. Whatever ends the call, the error names the
-endpoint, what kept failing and what was spent. Page halving is bounded by the page sizes
-themselves (see CJAClient.paginate)."""
+endpoint, what kept failing and what was spent. A call to an address where nothing answers at all
+(connection refused, unknown host) gets `unreachable_attempts` of its tries, a few seconds: no
+sign of life is not load, and a wrong base_url should be said in seconds, not minutes. Page
+halving is bounded by the page sizes themselves (see CJAClient.paginate)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class RetryBudget:
 
     attempts: int
     seconds: float
+    unreachable_attempts: int = settings.UNREACHABLE_ATTEMPTS
 
     @classmethod
     def of(cls, attempts: int, timeout: float, max_backoff: float) -> RetryBudget:
@@ -37,6 +40,24 @@ class RetryBudget:
         each pause between them up to `max_backoff`. Only a wait the service asks for goes beyond."""
         per_try = timeout + settings.CONNECT_TIMEOUT_SECONDS
         return cls(attempts, attempts * per_try + (attempts - 1) * max_backoff)
+
+
+class Retryable(Exception):
+    """One failed attempt that may succeed when repeated; `final` is raised if none does.
+    `unreachable`: nothing answered at the address (see responses.unreachable)."""
+
+    def __init__(
+        self,
+        final: CJAError,
+        retry_after: float | None = None,
+        timeout: bool = False,
+        unreachable: bool = False,
+    ) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.retry_after = retry_after
+        self.timeout = timeout
+        self.unreachable = unreachable
 
 
 class Spending:
@@ -47,13 +68,14 @@ class Spending:
         self.stopped = stopped
         self.started = time.monotonic()
         self.attempts = 0
+        self.unreachable = 0
         self.refused_wait: float | None = None
 
-    def retrying(self, wait: Callable[[RetryCallState], float], retry_on: type[BaseException]) -> Retrying:
+    def retrying(self, wait: Callable[[RetryCallState], float]) -> Retrying:
         return Retrying(
             stop=self._stop,
             wait=wait,
-            retry=retry_if_exception_type(retry_on),
+            retry=retry_if_exception_type(Retryable),
             # a pause ends early when the run is being stopped (a signal): no thread sleeps it out
             sleep=self._pause,
             before=self._count,
@@ -69,6 +91,11 @@ class Spending:
     def _stop(self, state: RetryCallState) -> bool:
         if self.stopped.is_set() or state.attempt_number >= self.budget.attempts:
             return True
+        failed = state.outcome.exception() if state.outcome else None
+        if isinstance(failed, Retryable) and failed.unreachable:
+            self.unreachable += 1
+            if self.unreachable >= self.budget.unreachable_attempts:
+                return True
         # tenacity computes the wait before asking whether to stop: a wait that would end past the
         # budget is not started (a Retry-After of an hour ends the call now, not in an hour)
         if not self.fits(state.upcoming_sleep):

@@ -25,6 +25,10 @@ DEFAULT_MAX_CONCURRENCY = 4
 # A page that times out is asked again at half the size, down to this many items.
 MIN_PAGE_SIZE = 10
 MAX_ATTEMPTS = 8
+# Tries of one request when nothing answers at the address at all (connection refused, unknown
+# host): a gateway under load answers slowly or with 5xx, it does not refuse, so a refusal that
+# repeats means a wrong URL or a service that is down, and waiting minutes for it helps no one.
+UNREACHABLE_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 60.0
 
 BACKFILL_MODES = ("auto", "inline", "endpoint")

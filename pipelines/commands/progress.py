@@ -11,12 +11,13 @@ from cja_source.client import CJAClient
 
 
 class Progress:
-    """Requests and backfill pairs so far, redrawn every second."""
+    """Requests and backfill pairs so far, redrawn every second, and what a retry waits for."""
 
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0 = time.monotonic()
+        self._width = 0
 
     def extract_started(self, client: CJAClient, stats: dict[str, int]) -> None:
         self._t0 = time.monotonic()
@@ -40,5 +41,10 @@ class Progress:
                 f"inline {stats.get('pairs_inline', 0)}, "
                 f"unchanged {stats.get('pairs_skip', 0)}"
             )
-            sys.stderr.write(line)
+            if client.retrying:
+                # counters that do not move say nothing: name what the run is asking again
+                line += f"; retrying: {client.retrying}"
+            # a shorter line than the last one would leave the end of that one on the screen
+            self._width, padded = len(line), line.ljust(self._width)
+            sys.stderr.write(padded)
             sys.stderr.flush()
