@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 from cja_source.errors import CJAError, ConfigurationError
@@ -73,6 +74,61 @@ def missing_driver(exc: BaseException) -> ConfigurationError | None:
     return None
 
 
+# what a connection string looks like, per destination that takes one
+DSN_EXAMPLES = {"postgres": "postgresql://user:password@host:5432/database"}
+
+
+def destination_credentials(exc: BaseException) -> ConfigurationError | None:
+    """Missing or unparsable destination credentials as the one setting to fix and an example
+    (dlt's own text is ~640 characters of lookup keys, or SQLAlchemy's "Could not parse ...").
+    The value is never repeated: it may hold a password."""
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException, InvalidNativeValue
+
+    for link in chain(exc):
+        if isinstance(link, InvalidNativeValue):
+            destination, problem = _destination_of(link.spec), "is not a connection string"
+        elif isinstance(link, ConfigFieldMissingException) and "credentials" in link.fields:
+            destination = _destination_of(type(link.config))
+            # dlt keeps, per missing field, the lookups it tried: for the credentials, the
+            # LookupTraces of their own fields (a string that names a host but no password)
+            found = link.traces.get("credentials")
+            nested = (
+                next((t for t in found if hasattr(t, "traces")), None) if isinstance(found, list) else None
+            )
+            lacking = sorted(getattr(nested, "traces", None) or {})
+            given = bool(getattr(nested, "resolved_fields_set", None))
+            problem = "is not set"
+            if lacking and (given or _setting(destination) in os.environ):
+                problem = f"lacks {', '.join(lacking)}"
+        else:
+            continue
+        if destination is None:
+            continue
+        setting = _setting(destination)
+        example = DSN_EXAMPLES.get(destination)
+        like = f"e.g. {example}" if example else f"see dlt's documentation of the {destination} destination"
+        return ConfigurationError(
+            f"{setting} {problem}: set it ({like}) or [destination.{destination}] credentials in "
+            ".dlt/secrets.toml"
+        )
+    return None
+
+
+def _setting(destination: str | None) -> str:
+    return f"DESTINATION__{(destination or '').upper()}__CREDENTIALS"
+
+
+def _destination_of(spec: type) -> str | None:
+    """`postgres` for dlt's dlt.destinations.impl.postgres.configuration.PostgresCredentials."""
+    parts = spec.__module__.split(".")
+    return parts[3] if parts[:3] == ["dlt", "destinations", "impl"] and len(parts) > 3 else None
+
+
+def setup_error(exc: BaseException) -> ConfigurationError | None:
+    """What the user must install or set before a destination can work at all (exit 2)."""
+    return missing_driver(exc) or destination_credentials(exc)
+
+
 def _driver_error(extra: str, what: str) -> ConfigurationError:
     return ConfigurationError(
         f"the {extra} destination needs {what}, which is not installed: pip install 'cja-sync[{extra}]'"
@@ -99,9 +155,9 @@ def as_cja_error(exc: BaseException, doing: str = "sync", where: str | None = No
             )
     if isinstance(exc, KeyboardInterrupt):
         return CJAError("interrupted")
-    driver = missing_driver(exc)
-    if driver is not None:
-        return driver
+    setup = setup_error(exc)
+    if setup is not None:
+        return setup
     innermost = links[-1]
     if "No space left on device" in str(innermost):  # DuckDB's own IO errors name the file in their text
         return CJAError(f"no space left on device: {one_line(innermost)}")

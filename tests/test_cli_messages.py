@@ -49,6 +49,16 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
+# settings that would reach no API: a test that sees its line first proves nothing was asked
+CREDENTIALS_OF_NOWHERE = env_for(
+    {
+        "base_url": "http://127.0.0.1:9",
+        "token_url": "http://127.0.0.1:9/ims",
+        "credentials": {"client_id": "x", "client_secret": "s", "org_id": "A@AdobeOrg"},
+    }
+)
+
+
 def sim_env(sim: Any) -> dict[str, str]:
     return env_for(settings_values(sim))
 
@@ -92,6 +102,30 @@ def test_missing_postgres_driver_names_the_extra(tmp_path: Path, make_sim: Calla
         line = one_line(err)
         assert line.startswith("cja-sync: the postgres destination needs ") and "psycopg2" in line, line
         assert line.endswith(", which is not installed: pip install 'cja-sync[postgres]'"), line
+
+
+@pytest.mark.parametrize(
+    ("dsn", "problem"),
+    [
+        (None, "is not set"),
+        ("", "is not a connection string"),
+        ("not a dsn", "is not a connection string"),
+        ("postgresql://someone@localhost/test", "lacks password"),
+    ],
+)
+def test_missing_or_unparsable_postgres_dsn_names_the_setting(
+    tmp_path: Path, dsn: str | None, problem: str
+) -> None:
+    # before: 640 characters of dlt's lookup keys, or SQLAlchemy's "Could not parse ... URL"
+    env = {} if dsn is None else {"DESTINATION__POSTGRES__CREDENTIALS": dsn}
+    env.update(CREDENTIALS_OF_NOWHERE)  # the DSN is checked before anything is asked of the API
+    for command in ("run", "health"):
+        code, _, err = cli(command, "--destination", "postgres", cwd=tmp_path, env=env)
+        assert code == 2, err
+        line = one_line(err)
+        assert len(line) <= 220, line
+        assert line.startswith(f"cja-sync: DESTINATION__POSTGRES__CREDENTIALS {problem}: "), line
+        assert "postgresql://user:password@host:5432/database" in line, line
 
 
 def test_bad_duckdb_path_is_one_line_with_the_fix(tmp_path: Path, make_sim: Callable[..., Any]) -> None:

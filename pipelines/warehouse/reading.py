@@ -22,8 +22,8 @@ from ..errors import (
     WarehouseBusy,
     WarehouseUnavailable,
     innermost,
-    missing_driver,
     one_line,
+    setup_error,
 )
 from ..options import RunOptions
 from ..text import cut
@@ -101,7 +101,7 @@ def open_for_reading(opts: RunOptions) -> Warehouse:
         if waited_in_vain(exc):  # a sync holds the DuckDB file: say so, and who holds it
             busy = lock_conflict_error(read_only=True).message
             raise WarehouseBusy(f"cannot open the warehouse {where}: {busy} ({cause})") from None
-        raise missing_driver(exc) or WarehouseUnavailable(
+        raise setup_error(exc) or WarehouseUnavailable(
             f"cannot open the warehouse {where}: {cause}; {fix}"
         ) from None
     if not orgs:
