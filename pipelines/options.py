@@ -8,14 +8,17 @@ import sys
 from dataclasses import dataclass
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HEALTH = 0, 1, 2, 3
+# not ./cja.duckdb: DuckDB names the catalog after the file, and a catalog named like the
+# dataset (cja) makes every `cja.table` reference ambiguous, for dlt and for BI tools alike
+DEFAULT_DUCKDB_PATH = "cja_sync.duckdb"
+# what `cja-sync demo` writes, so that a reader run beside it can point at it
+DEMO_DUCKDB_PATH = "cja_demo.duckdb"
 
 
 @dataclass
 class RunOptions:
     destination: str = "duckdb"
-    # not ./cja.duckdb: DuckDB names the catalog after the file, and a catalog named like the
-    # dataset (cja) makes every `cja.table` reference ambiguous, for dlt and for BI tools alike
-    duckdb_path: str = "cja_sync.duckdb"
+    duckdb_path: str = DEFAULT_DUCKDB_PATH
     dataset_name: str = "cja"
     # None: derived from the warehouse target and the org (see identity.py); readers pass their own
     pipeline_name: str | None = None

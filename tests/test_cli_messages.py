@@ -136,6 +136,34 @@ def test_bad_duckdb_path_is_one_line_with_the_fix(tmp_path: Path, make_sim: Call
     assert "cannot open the DuckDB warehouse" in line and "check --duckdb-path" in line, line
 
 
+def test_readers_beside_the_demo_name_its_file(
+    tmp_path: Path,
+    make_sim: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a synced file where `cja-sync demo` puts its own (the demo itself takes longer than a test may)
+    monkeypatch.chdir(tmp_path)
+    pipelines = ["--pipelines-dir", str(tmp_path / "p")]
+    for command in ("health", "report"):
+        assert main([command, *pipelines]) == 1
+        line = one_line(capsys.readouterr().err)
+        assert line.endswith("cja_sync.duckdb; run cja-sync run first"), line
+    for key, value in sim_env(make_sim(connections=3)).items():
+        monkeypatch.setenv(key, value)
+    assert main(["run", "--duckdb-path", "cja_demo.duckdb", *pipelines]) == 0
+    capsys.readouterr()
+    for command in ("health", "report", "dbt"):
+        assert main([command, *pipelines]) == 1
+        line = one_line(capsys.readouterr().err)
+        assert line == (
+            f"cja-sync: no warehouse at {tmp_path.resolve() / 'cja_sync.duckdb'}; the demo's is "
+            f"{tmp_path.resolve() / 'cja_demo.duckdb'}: add --duckdb-path cja_demo.duckdb"
+        ), line
+    assert main(["health", "--duckdb-path", "cja_demo.duckdb", *pipelines]) == 0
+    assert "Health of " in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("command", ["health", "report"])
 def test_cannot_open_is_not_no_sync(tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "dir.duckdb").mkdir()

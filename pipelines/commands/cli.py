@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ..options import EXIT_OK, EXIT_USAGE, wait_seconds
+from ..options import DEFAULT_DUCKDB_PATH, DEMO_DUCKDB_PATH, EXIT_OK, EXIT_USAGE, wait_seconds
 from .output import drop_stdout, finish_output
 
 # a run ended by SIGINT exits 128 + 2, like a shell's job (signals.RunInterrupted: 143 for SIGTERM)
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(
         p: argparse.ArgumentParser,
-        duckdb_default: str = "cja_sync.duckdb",
+        duckdb_default: str = DEFAULT_DUCKDB_PATH,
         json_help: str = "print one JSON object instead of text",
     ) -> None:
         p.add_argument(
@@ -79,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait up to SECONDS for another run of the org or of the warehouse (default: exit at once)",
     )
 
-    demo = sub.add_parser("demo", help="sync the built-in simulated org into ./cja_demo.duckdb")
-    common(demo, "cja_demo.duckdb")
+    demo = sub.add_parser("demo", help=f"sync the built-in simulated org into ./{DEMO_DUCKDB_PATH}")
+    common(demo, DEMO_DUCKDB_PATH)
     demo.add_argument("--full", action="store_true", help="refetch every backfill list (reconcile)")
     demo.add_argument("--connections", type=int, default=573, help="size of the simulated org (default 573)")
     demo.add_argument("--seed", type=int, default=42, help="seed of the simulated org (default 42)")

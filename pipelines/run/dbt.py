@@ -46,6 +46,7 @@ from ..options import RunOptions
 from ..text import cut
 from ..warehouse.duckdb_file import prepare_for_sync, publish_synced
 from ..warehouse.pipeline import make_pipeline
+from ..warehouse.reading import no_warehouse
 from .identity import pipeline_name_for, target_of
 from .locks import warehouse_lock
 
@@ -83,8 +84,7 @@ def run_dbt(opts: RunOptions, fresh_sync_hours: float | None = None) -> DbtOutco
     require_dbt(opts.destination)
     if opts.destination == "duckdb" and not Path(opts.duckdb_path).is_file():
         # preparing the working file would create an empty warehouse to test
-        where = cut(str(Path(opts.duckdb_path).resolve()), 300)
-        raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
+        raise no_warehouse(Path(opts.duckdb_path))
     target = target_of(opts)
     # a pipeline of its own: one per warehouse (not per org), its working dir keeps dbt's files
     pipeline = make_pipeline(replace(opts, pipeline_name=pipeline_name_for(target, "", "cja_dbt")))

@@ -25,7 +25,7 @@ from ..errors import (
     one_line,
     setup_error,
 )
-from ..options import RunOptions
+from ..options import DEFAULT_DUCKDB_PATH, DEMO_DUCKDB_PATH, RunOptions
 from ..text import cut
 from .duckdb_open import lock_conflict_error, waited_in_vain
 from .pipeline import make_pipeline
@@ -90,7 +90,7 @@ def open_for_reading(opts: RunOptions) -> Warehouse:
     )
     # connecting to a DuckDB path that does not exist would create an empty file there
     if duckdb and not path.exists():
-        raise NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
+        raise no_warehouse(path)
     if duckdb and not path.is_file():
         raise WarehouseUnavailable(f"cannot open the warehouse {where}: it is not a file; {fix}")
     pipeline = make_pipeline(opts, read_only=True)
@@ -111,6 +111,20 @@ def open_for_reading(opts: RunOptions) -> Warehouse:
     if stored is not None and all(stored.get(o) == wanted[o] for o in orgs) and views_exist(pipeline):
         return Warehouse(pipeline)
     return Warehouse(pipeline, wanted)
+
+
+def no_warehouse(path: Path) -> NoSuccessfulSync:
+    """No DuckDB file at `path`. Beside `cja-sync demo`'s file, and asked for the default one,
+    a reader was most likely meant for the demo's: name the flag that opens it (`run first`
+    would need credentials the demo never asked for)."""
+    where = cut(str(path.resolve()), 300)
+    demo = Path(DEMO_DUCKDB_PATH)
+    if path == Path(DEFAULT_DUCKDB_PATH) and demo.is_file():
+        return NoSuccessfulSync(
+            f"no warehouse at {where}; the demo's is {cut(str(demo.resolve()), 300)}: "
+            f"add --duckdb-path {DEMO_DUCKDB_PATH}"
+        )
+    return NoSuccessfulSync(f"no successful sync in {where}; run cja-sync run first")
 
 
 def reader_thresholds(orgs: list[str]) -> dict[str, tuple[float, ...]]:
