@@ -91,6 +91,7 @@ def make_client(cfg: CJASourceConfiguration) -> CJAClient:
             timeout=float(cfg.request_timeout),
             max_attempts=int(cfg.max_attempts),
             backoff_base=float(cfg.backoff_base),
+            settings_path=cfg.__settings_path__,
         )
     )
 

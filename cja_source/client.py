@@ -19,6 +19,7 @@ from tenacity import RetryCallState
 from . import settings
 from .auth import AdobeIMSAuth
 from .errors import (
+    CJAError,
     MalformedResponseError,
     ServiceUnavailableError,
     StoppedError,
@@ -50,6 +51,8 @@ class ClientConfig:
     max_backoff: float = settings.MAX_BACKOFF_SECONDS
     # wall time of one call with its retries; None: what max_attempts tries may take (RetryBudget.of)
     retry_seconds: float | None = None
+    # the settings block of this credential: an org of a fleet has `sources.cja.orgs.<name>`
+    settings_path: str = "sources.cja"
 
     def __repr__(self) -> str:  # never print the secret
         return (
@@ -157,7 +160,20 @@ class CJAClient:
             return result
         except Retryable as exc:
             self._check_stopped()
-            raise with_note(exc.final, spending.note()) from None
+            raise self._named(with_note(exc.final, spending.note())) from None
+        except CJAError as exc:
+            named = self._named(exc)
+            if named is exc:
+                raise
+            raise named from None
+
+    def _named(self, error: CJAError) -> CJAError:
+        """`error` naming this client's own credentials block: the IMS and gateway messages say
+        `sources.cja.credentials`, which an org of a fleet does not read first."""
+        default, own = "sources.cja.credentials", f"{self.config.settings_path}.credentials"
+        if own == default or default not in error.message:
+            return error
+        return type(error)(error.message.replace(default, own), status=error.status, code=error.code)
 
     def _check_stopped(self) -> None:
         if self._stopped.is_set():

@@ -81,6 +81,9 @@ class CJASourceConfiguration(BaseConfiguration):
     health: HealthConfiguration = None
     # concurrent orgs of a fleet run (`[sources.cja.orgs.<name>]`); read from `[sources.cja]` only
     max_parallel_orgs: int = 4
+    # Where these settings were read (`sources.cja.orgs.<name>` for an org of a fleet), so that a
+    # message about its credentials names the block to fix. Dunder: dlt resolves no such field.
+    __settings_path__: str = "sources.cja"
 
     def problems(self) -> list[str]:
         out = []
@@ -113,7 +116,9 @@ class CJASourceConfiguration(BaseConfiguration):
             and self.credentials.is_resolved()
             and not str(self.credentials.org_id or "").endswith("@AdobeOrg")
         ):
-            out.append("sources.cja.credentials.org_id must be an IMS org id ending in @AdobeOrg")
+            out.append(
+                f"{self.__settings_path__}.credentials.org_id must be an IMS org id ending in @AdobeOrg"
+            )
         if self.health is not None:
             out.extend(self.health.problems())
         return out
@@ -130,6 +135,7 @@ def load_settings(
     `sections` deeper than `sources.cja` (an org of a fleet) fall back to `[sources.cja]` for every
     setting they do not set: dlt looks a key up in each enclosing section in turn."""
     explicit = dict(explicit or {})
+    path = ".".join(sections)
     try:
         cfg = resolve_configuration(
             CJASourceConfiguration(),
@@ -141,17 +147,19 @@ def load_settings(
         nested = re.search(r"CJACredentials` with missing field\(s\): (.*)", str(exc))
         if nested:
             names = [n.strip(" `") for n in nested.group(1).split(",")]
-            missing = ", ".join(f"sources.cja.credentials.{n}" for n in names)
+            missing = ", ".join(f"{path}.credentials.{n}" for n in names)
         else:
-            missing = ", ".join(f"sources.cja.{f}" for f in exc.fields)
+            missing = ", ".join(f"{path}.{f}" for f in exc.fields)
+        variable = "__".join(sections).upper() + "__CREDENTIALS__CLIENT_SECRET"
         raise ConfigurationError(
             f"missing setting {missing}: put it in .dlt/secrets.toml or the environment "
-            "(SOURCES__CJA__CREDENTIALS__CLIENT_SECRET, ...); see README 'Connect a real org'"
+            f"({variable}, ...); see README 'Connect a real org'"
         ) from None
     except (ConfigurationException, ValueError, TypeError) as exc:
         if isinstance(exc, TomlProviderReadException):  # dlt names the file, line and column
             raise ConfigurationError(f"{_one_line(exc)}: fix that file") from None
         raise ConfigurationError(f"invalid setting in [sources.cja]: {_one_line(exc)}") from None
+    cfg.__settings_path__ = path
     if cfg.health is None:
         cfg.health = HealthConfiguration()
     try:

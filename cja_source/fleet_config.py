@@ -35,6 +35,22 @@ def configured_org_names() -> list[str]:
     return sorted(names)
 
 
+def configured_org_ids() -> dict[str, str]:
+    """{IMS org id: name} of the `[sources.cja.orgs.<name>]` blocks that set one, for a reader to
+    label orgs with. A block whose settings cannot be read is left out: labelling is no place to
+    judge it (a sync does)."""
+    names: dict[str, str] = {}
+    for name in configured_org_names():
+        try:
+            cfg = load_settings(need_credentials=False, sections=("sources", "cja", "orgs", name))
+        except ConfigurationError:
+            continue
+        org_id = getattr(cfg.credentials, "org_id", None)
+        if org_id:
+            names.setdefault(str(org_id), name)
+    return names
+
+
 def load_fleet(
     only: list[str] | None = None, explicit: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, CJASourceConfiguration]:

@@ -32,7 +32,7 @@ ROW_COLUMNS = (
     "last_failed_at",
     "last_ingested_time",
 )
-
+TABLE_HEADER = ("STATUS", "STALE", "CONNECTION", "DATASET", "C/F/P/Q", "OLDEST OPEN", "LAST FAILED")
 
 DEFAULT_LIMIT = 25
 LEGEND = (
@@ -178,15 +178,22 @@ def _worst_first(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def print_report(report: dict[str, Any], limit: int | None = None, more: str = "--all") -> None:
-    """The org summary, then the problem datasets worst first; `limit` rows at most (None: all)."""
+    """The org summary, then the problem datasets worst first; `limit` rows at most (None: all).
+    With more than one org, every row says whose it is: the org's configured name, or its IMS id."""
+    labels = org_labels(report["orgs"])
     for org in report["orgs"]:
-        _print_org(org)
+        _print_org(org, labels)
+    many = len(report["orgs"]) > 1
+
+    def whose(row: dict[str, Any]) -> str:
+        return f"{labels.get(row['org_id'], '')}: " if many else ""
+
     rows = report["datasets"]
     shown = rows if limit is None else rows[:limit]
     if not shown:
         print("no stuck, failed, stale or running backfills")
     else:
-        _print_table(shown)
+        _print_table(shown, labels if many else None)
         print(LEGEND)
         if len(shown) < len(rows):
             print(f"{len(shown)} of {len(rows)} datasets shown, worst first; for more: {more}")
@@ -195,7 +202,8 @@ def print_report(report: dict[str, Any], limit: int | None = None, more: str = "
         print(f"connections whose daily events dropped ({len(drops)}):")
         for d in drops if limit is None else drops[:limit]:
             print(
-                f"  {_named(d['connection_name'], d['connection_id'])}: {d['latest_num_daily_events']} "
+                f"  {whose(d)}{_named(d['connection_name'], d['connection_id'])}: "
+                f"{d['latest_num_daily_events']} "
                 f"vs median {d['baseline_median']:g} (-{d['drop_pct']:g} %)"
             )
     validation = report["validation"]
@@ -204,13 +212,27 @@ def print_report(report: dict[str, Any], limit: int | None = None, more: str = "
         print(f"connections with validation errors ({len(listed)} of {len(validation)}):")
         for v in listed:
             print(
-                f"  {cut(v['connection_name'], 60)} ({cut(v['connection_id'], 60)}): {v['validation_errors']}"
+                f"  {whose(v)}{cut(v['connection_name'], 60)} ({cut(v['connection_id'], 60)}): "
+                f"{v['validation_errors']}"
             )
 
 
-def _print_org(org: dict[str, Any]) -> None:
+def org_labels(orgs: list[dict[str, Any]]) -> dict[str, str]:
+    """{IMS org id: what to call it}: the `[sources.cja.orgs.<name>]` name this machine's
+    configuration gives it (a fleet speaks in its own names), else the id itself."""
+    if not orgs:
+        return {}
+    from cja_source.fleet_config import configured_org_ids
+
+    names = configured_org_ids()
+    return {o["org_id"]: visible(names.get(o["org_id"], o["org_id"])) for o in orgs}
+
+
+def _print_org(org: dict[str, Any], labels: dict[str, str]) -> None:
+    org_id = cut(org["org_id"], 80)
+    label = labels.get(org["org_id"], org_id)
     print(
-        f"Health of {cut(org['org_id'], 80)} as of {ts(org['as_of'])} "
+        f"Health of {org_id if label == org_id else f'{label} ({org_id})'} as of {ts(org['as_of'])} "
         f"(stuck after {org['stuck_after_hours']:g} h, stale after {org['stale_after_hours']:g} h)"
     )
     print(
@@ -231,9 +253,10 @@ def _print_org(org: dict[str, Any]) -> None:
     )
 
 
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    header = ("STATUS", "STALE", "CONNECTION", "DATASET", "C/F/P/Q", "OLDEST OPEN", "LAST FAILED")
-    body = [
+def _print_table(rows: list[dict[str, Any]], labels: dict[str, str] | None = None) -> None:
+    """The datasets, one a line; `labels`: an ORG column first, named by them."""
+    header: tuple[str, ...] = TABLE_HEADER
+    body: list[tuple[str, ...]] = [
         (
             visible(r["health_status"]),
             "stale" if r["is_stale"] else "",
@@ -245,6 +268,11 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         )
         for r in rows
     ]
+    if labels is not None:
+        header = ("ORG", *header)
+        body = [
+            (cut(labels.get(r["org_id"], r["org_id"]), 40), *line) for r, line in zip(rows, body, strict=True)
+        ]
     widths = [max(width(line[i]) for line in (header, *body)) for i in range(len(header))]
     for line in (header, *body):
         print("  ".join(pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
