@@ -89,6 +89,10 @@ class Simulator:
         """timedelta keywords: days, hours, minutes, seconds."""
         self.org.advance(**kw)
 
+    def advance_streaming(self, **kw: float) -> None:
+        """advance(), and every streaming dataset ingests on: it stays as fresh or stale as it was."""
+        self.org.advance_streaming(**kw)
+
     # ----- counters -----
 
     def count(self, endpoint: str | None = None, status: int | str | None = None) -> int:
@@ -185,6 +189,10 @@ class Simulator:
 
     def set_backfill_status(self, bid: str, status: str) -> None:
         self.org.set_backfill_status(bid, status)
+
+    def set_backfill_statuses(self, statuses: dict[str, str]) -> None:
+        """{backfill id: status}, in one scan of the org."""
+        self.org.set_backfill_statuses(statuses)
 
     # ----- admin route -----
 

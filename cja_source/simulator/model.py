@@ -63,6 +63,11 @@ class Dataset:
         self.summ = summarize(bfs)
         self.over = over  # API-field overrides applied last at render time
 
+    def ingested_at(self, li_ms: int | None) -> Dataset:
+        d = self.with_backfills(self.bfs)
+        d.li_ms = li_ms
+        return d
+
     def with_backfills(self, bfs: tuple[Backfill, ...]) -> Dataset:
         return Dataset(
             self.id,

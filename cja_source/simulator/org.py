@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from random import Random
 from typing import Any
@@ -43,6 +44,22 @@ class Org:
     def advance(self, **kw: float) -> None:
         with self.lock:
             self.now_ms += int(timedelta(**kw).total_seconds() * 1000)
+
+    def advance_streaming(self, **kw: float) -> None:
+        """advance(), with every streaming dataset's lastIngestedTime moved by as much: the streams
+        keep flowing, so each dataset stays exactly as fresh or as stale as it was (a replay of
+        several days would otherwise end with every stream stale)."""
+        step = int(timedelta(**kw).total_seconds() * 1000)
+        with self.lock:
+            self.now_ms += step
+            for c in list(self.conns.values()):
+                if any(d.streaming and d.li_ms is not None for d in c.ds):
+                    ds = tuple(
+                        d.ingested_at(d.li_ms + step) if d.streaming and d.li_ms is not None else d
+                        for d in c.ds
+                    )
+                    self.conns[c.uuid] = c.replace(ds=ds)
+            self._changed()
 
     # ----- reads -----
 
@@ -165,19 +182,27 @@ class Org:
             return str(b[BF_ID])
 
     def set_backfill_status(self, bid: str, status: str) -> None:
-        if status not in BACKFILL_STATUSES:
-            raise ValueError(f"unknown backfill status {status!r}")
+        self.set_backfill_statuses({bid: status})
+
+    def set_backfill_statuses(self, statuses: Mapping[str, str]) -> None:
+        """Several backfills' statuses in one scan of the org (the demo moves dozens a day)."""
+        for status in statuses.values():
+            if status not in BACKFILL_STATUSES:
+                raise ValueError(f"unknown backfill status {status!r}")
         with self.lock:
+            left = dict(statuses)
+            if not left:
+                return
             # a scan is cheaper overall than keeping a 500k-entry index that is rarely used
-            for c in self.conns.values():
+            for c in list(self.conns.values()):
                 for d in c.ds:
-                    for i, b in enumerate(d.bfs):
-                        if b[BF_ID] == bid:
-                            bfs = list(d.bfs)
-                            bfs[i] = (b[0], status, *b[2:])
-                            self._replace_ds(c, d.with_backfills(tuple(bfs)))
-                            return
-            raise KeyError(f"unknown backfill {bid}")
+                    if not any(b[0] in left for b in d.bfs):
+                        continue
+                    bfs = tuple((b[0], left.pop(b[0]), *b[2:]) if b[0] in left else b for b in d.bfs)
+                    self._replace_ds(self.conns[c.uuid], d.with_backfills(bfs))
+                if not left:
+                    return
+            raise KeyError(f"unknown backfill {next(iter(left))}")
 
     # ----- helpers -----
 
