@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
@@ -67,9 +68,12 @@ def run_sync(
     turn: AbstractContextManager[Any] | None = None,
     turn_wait: float | None = None,
     listener: RunListener | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> RunSummary:
     """Sync once; returns the run's record or raises CJAError (its message is the one-line reason).
     `listener` is told when the extract starts and stops (the CLI's progress line).
+    `clock` gives the run's start time (default: the wall clock); `cja-sync demo` passes the
+    simulator's, so that a replay of a week of syncs in seconds is recorded a day apart.
 
     `turn` is given by a fleet run (fleet.py), which holds the warehouse lock and the org's run
     lock itself: every step that touches the warehouse then waits for its turn, and only the
@@ -91,7 +95,7 @@ def run_sync(
         held,
         pipeline_lock(opts.pipelines_dir or get_dlt_pipelines_dir(), pipeline.pipeline_name, opts.wait),
     ):
-        return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn, listener)
+        return _run_locked(cfg, opts, pipeline, client or make_client(cfg), turn, listener, clock)
 
 
 def _run_locked(
@@ -101,8 +105,9 @@ def _run_locked(
     client: CJAClient,
     turn: AbstractContextManager[Any],
     listener: RunListener | None,
+    clock: Callable[[], datetime] | None,
 ) -> RunSummary:
-    started = datetime.now(UTC)
+    started = clock() if clock else datetime.now(UTC)
     t0 = time.monotonic()
     summary = RunSummary(
         run_id=str(uuid.uuid4()),
@@ -174,7 +179,7 @@ def _run_locked(
         error = stopped or as_cja_error(exc, where=pipeline.working_dir)
         summary.status = FAILED
         summary.error = error.message
-        _finalize(summary, client, stats, t0)
+        _finalize(summary, client, stats, t0, started if clock else None)
         with turn:
             record_failed_run(pipeline, run_row(summary.as_dict(), started), summary, fmt)
             if opts.publish_file and not loading:  # readers see why the run failed, and nothing half-loaded
@@ -184,7 +189,7 @@ def _run_locked(
         if isinstance(exc, SystemExit) or passes_on:
             raise
         raise error from (exc if error.__traceback__ is None else None)  # --debug: the original cause
-    _finalize(summary, client, stats, t0)
+    _finalize(summary, client, stats, t0, started if clock else None)
     try:
         with turn:
             summary.views = publish(pipeline, cfg, run_row(summary.as_dict(), started))
@@ -195,9 +200,14 @@ def _run_locked(
     return summary
 
 
-def _finalize(summary: RunSummary, client: CJAClient, stats: dict[str, int], t0: float) -> None:
-    summary.finished_at = datetime.now(UTC).isoformat()
-    summary.duration_seconds = round(time.monotonic() - t0, 3)
+def _finalize(
+    summary: RunSummary, client: CJAClient, stats: dict[str, int], t0: float, clocked: datetime | None
+) -> None:
+    """`clocked`: the start a given clock set; the finish is then as long after it as the run took."""
+    elapsed = time.monotonic() - t0
+    finished = clocked + timedelta(seconds=elapsed) if clocked else datetime.now(UTC)
+    summary.finished_at = finished.isoformat()
+    summary.duration_seconds = round(elapsed, 3)
     summary.requests = client.requests_by_endpoint()
     summary.http_statuses = client.requests_by_status()
     summary.backfill_pairs = {k.removeprefix("pairs_"): v for k, v in sorted(stats.items())}
