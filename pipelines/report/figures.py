@@ -14,6 +14,7 @@ from cja_source.settings import BACKFILL_STATUSES
 
 from ..text import cut, hours
 from .history import history_figures
+from .sparse import or_note
 
 STATUSES = BACKFILL_STATUSES
 STATUS_COLORS = {
@@ -187,24 +188,30 @@ BASE_LAYOUT = {
 def figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Plotly figure dicts by chart id."""
     return {
-        "chart-backfills-over-time": _timeline_figure(timeline(data)),
-        "chart-open-backfill-ages": _ages_figure(
-            open_ages(data),
-            ("within threshold", "within", "IN_PROGRESS"),
-            ("stuck", "stuck", "STUCK"),
-            title="Open backfills by age (stuck after {})",
-            axes=("age at the last sync", "open backfills"),
-            note="stuck threshold",
+        "chart-backfills-over-time": or_note(_timeline_figure(timeline(data)), "No backfills yet."),
+        "chart-open-backfill-ages": or_note(
+            _ages_figure(
+                open_ages(data),
+                ("within threshold", "within", "IN_PROGRESS"),
+                ("stuck", "stuck", "STUCK"),
+                title="Open backfills by age (stuck after {})",
+                axes=("age at the last sync", "open backfills"),
+                note="stuck threshold",
+            ),
+            "No open backfills at the last sync.",
         ),
-        "chart-ingestion-ages": _ages_figure(
-            ingestion_ages(data),
-            ("fresh", "fresh", "FRESH"),
-            ("stale", "stale", "STALE"),
-            title="Streaming datasets by time since last ingestion (stale after {})",
-            axes=("since last ingestion, at the last sync", "streaming datasets"),
-            note="stale threshold",
+        "chart-ingestion-ages": or_note(
+            _ages_figure(
+                ingestion_ages(data),
+                ("fresh", "fresh", "FRESH"),
+                ("stale", "stale", "STALE"),
+                title="Streaming datasets by time since last ingestion (stale after {})",
+                axes=("since last ingestion, at the last sync", "streaming datasets"),
+                note="stale threshold",
+            ),
+            "No streaming datasets.",
         ),
-        "chart-worst": _worst_figure(worst_connections(data)),
+        "chart-worst": or_note(_worst_figure(worst_connections(data)), "No connections."),
         **history_figures(data),
     }
 

@@ -9,8 +9,11 @@ import html
 from typing import Any
 
 from ..text import cut, ts
+from .sparse import MIN_SYNCS_FOR_TREND, note_figure
 
 HISTORY_CHART_IDS = ("chart-volume-trend", "chart-completion-times")
+TREND_TITLE = "Daily events per sync: connections with a drop, then the largest"
+COMPLETION_TITLE = "Backfill completion times seen by the syncs, and open ones over p90"
 TREND_CONNECTIONS = 8
 EXCEEDING_LIMIT = 50
 # completion time bins, hours: a backfill takes minutes to weeks
@@ -51,6 +54,12 @@ def history_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _trend(data: dict[str, Any]) -> dict[str, Any]:
+    syncs = len({p["observed_at"] for p in data["trend_points"]})
+    if syncs < MIN_SYNCS_FOR_TREND:
+        return note_figure(
+            TREND_TITLE,
+            f"Not enough syncs yet: a trend needs {MIN_SYNCS_FOR_TREND} syncs, the warehouse has {syncs}.",
+        )
     dropped = {d["connection_id"] for d in data["drops"]}
     traces = []
     for cid in data["trend_ids"]:
@@ -71,7 +80,7 @@ def _trend(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "data": traces,
         "layout": {
-            "title": {"text": "Daily events per sync: connections with a drop, then the largest"},
+            "title": {"text": TREND_TITLE},
             "xaxis": {"type": "date", "title": {"text": "sync"}},
             "yaxis": {"title": {"text": "numDailyEvents"}, "rangemode": "tozero"},
             "legend": {"orientation": "h", "y": -0.2},
@@ -90,6 +99,11 @@ def _bin(hours: float) -> int:
 
 
 def _completion(data: dict[str, Any]) -> dict[str, Any]:
+    if not data["durations"]:
+        # a completion is only measured between the sync that saw a backfill open and the next one
+        return note_figure(
+            COMPLETION_TITLE, "Not enough syncs yet: no backfill has been seen completing between two syncs."
+        )
     labels = bin_labels()
     completed = [0] * len(labels)
     exceeding = [0] * len(labels)
@@ -118,7 +132,7 @@ def _completion(data: dict[str, Any]) -> dict[str, Any]:
         ],
         "layout": {
             "barmode": "group",
-            "title": {"text": "Backfill completion times seen by the syncs, and open ones over p90"},
+            "title": {"text": COMPLETION_TITLE},
             "xaxis": {"type": "category", "title": {"text": "hours from creation"}},
             "yaxis": {"title": {"text": "backfills"}},
             "legend": {"orientation": "h", "y": -0.2},
