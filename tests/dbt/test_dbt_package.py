@@ -73,11 +73,14 @@ def test_the_wheel_ships_every_file_of_the_package():
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     assert "cja_sync.dbt_cja_sync" in config["packages"]
     root = REPO / config["package-dir"]["cja_sync.dbt_cja_sync"]
-    shipped = {
-        name
-        for pattern in config["package-data"]["cja_sync.dbt_cja_sync"]
-        for name in glob.glob(pattern, root_dir=root, recursive=True)
-    }
+    # the package and its data-only folders, each listed with its own package data
+    shipped = set()
+    for package, patterns in config["package-data"].items():
+        if package == "cja_sync.dbt_cja_sync" or package.startswith("cja_sync.dbt_cja_sync."):
+            assert package in config["packages"], package
+            folder = Path(*package.removeprefix("cja_sync.dbt_cja_sync").strip(".").split("."))
+            for pattern in patterns:
+                shipped |= {str(folder / n) for n in glob.glob(pattern, root_dir=root / folder)}
     files = {
         str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".sql")
     }
