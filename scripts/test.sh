@@ -49,6 +49,6 @@ if [ -x .venv/bin/mypy ]; then
     step "mypy (shipped packages)"
     .venv/bin/mypy
 fi
-step "pytest on two workers (about 8 minutes on 2 cores; one dot per test)"
+step "pytest on two workers (about 7 minutes on 2 cores; one dot per test)"
 # the upgrade tests need an earlier release's wheel built from git history: CI runs them (scripts/ci_extra.sh)
 .venv/bin/python -m pytest tests -n 2 -m "not upgrade" "$@"
