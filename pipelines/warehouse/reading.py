@@ -28,6 +28,7 @@ from ..errors import (
 from ..options import DEFAULT_DUCKDB_PATH, DEMO_DUCKDB_PATH, RunOptions
 from ..text import cut
 from .duckdb_open import lock_conflict_error, waited_in_vain
+from .inline_views import with_views
 from .pipeline import make_pipeline
 from .views import (
     LOCAL_NAMES,
@@ -35,7 +36,6 @@ from .views import (
     stored_thresholds,
     thresholds,
     views_exist,
-    with_views,
 )
 
 

@@ -8,7 +8,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from cja_sync.warehouse.views import ALL_VIEWS, NEEDED, SETTINGS_TABLE, _translate, sql_text, with_views
+from cja_sync.warehouse.inline_views import with_views
+from cja_sync.warehouse.views import ALL_VIEWS, NEEDED, SETTINGS_TABLE, _translate, sql_text
 
 
 def qualify(name: str) -> str:
