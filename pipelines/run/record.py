@@ -52,7 +52,8 @@ class RunSummary:
 
     @classmethod
     def refused(cls, org: str, org_id: str, error: str) -> RunSummary:
-        """An org of a fleet that did not run (its lock was held, or it failed before starting)."""
+        """The record of a fleet's org whose run gave no summary: another run held its lock, or the
+        run raised (its own `sync_runs` row, when it got that far, says the rest)."""
         return cls(run_id="", org_id=org_id, status=FAILED, started_at="", error=error, org=org)
 
 

@@ -200,14 +200,17 @@ def _write_settings(sql: Any, health: HealthConfiguration, org_id: str | None) -
     0.2.0 had one row without org_id: it becomes every synced org's row), then the org's row replaced."""
     q = sql.make_qualified_table_name
     table = q(SETTINGS_TABLE)
-    ddl = sqlglot.parse_one(sql_text(SETTINGS_TABLE), read=SOURCE_DIALECT)
-    sql.execute_sql(_translate(sql_text(SETTINGS_TABLE), _dialect(sql), q, {}))
-    present = existing_columns(sql).get(SETTINGS_TABLE, set())
-    for column in ddl.find_all(exp.ColumnDef):
-        if column.name not in present:
-            kind = column.args["kind"].sql(dialect=_dialect(sql))
-            sql.execute_sql(f"ALTER TABLE {table} ADD COLUMN {column.name} {kind}")
-    runs = q("sync_runs") if "sync_runs" in existing_columns(sql) else None
+    columns = existing_columns(sql)
+    present = columns.get(SETTINGS_TABLE)
+    if present is None:  # made whole from the file
+        sql.execute_sql(_translate(sql_text(SETTINGS_TABLE), _dialect(sql), q, {}))
+    else:  # kept in place; columns a later release added are added
+        ddl = sqlglot.parse_one(sql_text(SETTINGS_TABLE), read=SOURCE_DIALECT)
+        for column in ddl.find_all(exp.ColumnDef):
+            if column.name not in present:
+                kind = column.args["kind"].sql(dialect=_dialect(sql))
+                sql.execute_sql(f"ALTER TABLE {table} ADD COLUMN {column.name} {kind}")
+    runs = q("sync_runs") if "sync_runs" in columns else None
     if runs:
         # one row per org from here on; the legacy row's values carry over to the orgs it served
         sql.execute_sql(
