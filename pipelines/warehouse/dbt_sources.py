@@ -55,7 +55,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 # rows of these are required but have no key of their own
 NOT_NULL: dict[str, tuple[str, ...]] = {
-    "health_alerts": ("run_id", "org_id", "condition"),
+    "health_alerts": ("org_id", "condition", "subject", "opened_run_id", "opened_at"),
     "connection_changes": ("connection_id", "field", "change", "changed_at"),
 }
 OPEN_VERSION = ("connections_history", "connection_id", "valid_to is null")

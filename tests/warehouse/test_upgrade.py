@@ -81,6 +81,15 @@ def _upgrade_and_check(cli: Path, sim: Any, opts: Any) -> None:
         f"AND d.objsubid = c.ordinal_position WHERE c.table_schema = '{opts.dataset_name}'"
     )
     assert query(opts, comments)[0][0] > 200
+    # health_alerts of the release (every condition of each run) became spells: one marker per org,
+    # naming the upgrading sync, and no condition opened twice
+    marker = query(opts, "SELECT opened_run_id FROM {t}health_alerts WHERE condition = '_recorded'")
+    assert marker == [(summary.run_id,)]
+    assert query(
+        opts,
+        "SELECT COUNT(*) FROM (SELECT condition, subject FROM {t}health_alerts WHERE closed_run_id IS NULL "
+        "GROUP BY condition, subject HAVING COUNT(*) > 1) AS d",
+    ) == [(0,)]
     assert run_sync(cfg, opts).backfill_pairs.get("fetch", 0) == 0  # and idle after that
 
 
