@@ -37,11 +37,18 @@ class HealthConfiguration(BaseConfiguration):
     volume_min_points: int = 3
     # connection_volume_history, backfill_status_changes and health_alerts keep this many days
     history_days: float = 400.0
+    # condition sync_stale: no successful sync for this long by the wall clock (a dead cron job);
+    # read by `health`, `report` and `alert` when they run, never stored with the views' thresholds
+    sync_stale_after_hours: float = 26.0
 
     def problems(self) -> list[str]:
         """The one set of rules for the thresholds, whoever reads them (a sync, `health`)."""
         out = []
-        if not (float(self.stuck_after_hours) > 0 and float(self.stale_after_hours) > 0):
+        if not (
+            float(self.stuck_after_hours) > 0
+            and float(self.stale_after_hours) > 0
+            and float(self.sync_stale_after_hours) > 0
+        ):
             out.append("sources.cja.health thresholds must be positive")
         if not (
             0 < float(self.volume_drop_pct) <= 100

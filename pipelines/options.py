@@ -7,7 +7,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HEALTH = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HEALTH, EXIT_ALERT = 0, 1, 2, 3, 4
 # not ./cja.duckdb: DuckDB names the catalog after the file, and a catalog named like the
 # dataset (cja) makes every `cja.table` reference ambiguous, for dlt and for BI tools alike
 DEFAULT_DUCKDB_PATH = "cja_sync.duckdb"

@@ -30,7 +30,7 @@ from cja_sync.warehouse.views import ALL_VIEWS, SETTINGS_TABLE
 from tests.helpers import PG_URL, fast_settings
 
 REPO = Path(__file__).resolve().parents[1]
-RUNNER_TABLES = ("sync_runs", SETTINGS_TABLE, "health_alerts")
+RUNNER_TABLES = ("sync_runs", SETTINGS_TABLE, "health_alerts", "alert_deliveries")
 CONTRACT = {**dict.fromkeys((*DATA_TABLES, *RUNNER_TABLES), "table"), **dict.fromkeys(ALL_VIEWS, "view")}
 HOSTILE = (
     "it's O'Brien''s; '); DROP TABLE connections; -- \\' \\\\ E'x' $$ $q$ %s %(x)s {member} "

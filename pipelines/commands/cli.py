@@ -1,5 +1,6 @@
-"""`cja-sync`: run, demo, simulate, health, report. Exit codes: 0 ok, 1 sync failed, 2 bad usage
-or configuration, 3 health condition met, 130 and 143 interrupted by SIGINT and SIGTERM."""
+"""`cja-sync`: run, demo, simulate, health, report, alert, dbt. Exit codes: 0 ok, 1 sync failed, 2
+bad usage or configuration, 3 health condition met, 4 an alert sink could not be reached, 130 and
+143 interrupted by SIGINT and SIGTERM."""
 
 from __future__ import annotations
 
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait up to SECONDS for another run of the org or of the warehouse (default: exit at once)",
     )
+    run.add_argument(
+        "--alert",
+        action="store_true",
+        help="then send the alert sinks what is new, or the failed sync's reason (exit 4: a sink failed)",
+    )
 
     demo = sub.add_parser("demo", help=f"sync the built-in simulated org into ./{DEMO_DUCKDB_PATH}")
     common(demo, DEMO_DUCKDB_PATH)
@@ -93,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="print backfill/dataset/connection health from the views")
     common(health, json_help="print the whole report (every row) as one JSON object")
     health.add_argument(
-        "--fail-on", default="", help="comma list of failed,stuck,stale,validation,drop: exit 3 if present"
+        "--fail-on",
+        default="",
+        help="comma list of failed,stuck,stale,validation,drop,sync_stale: exit 3 if present",
     )
     health.add_argument(
         "--new",
@@ -123,6 +131,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="sync_freshness fails for an org whose newest successful sync is older (default 26)",
     )
     dbt.add_argument(
+        "--wait",
+        type=wait_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="wait up to SECONDS for a sync that holds the warehouse (default: exit at once)",
+    )
+
+    alert = sub.add_parser(
+        "alert", help="send what is new and resolved since the last delivered alert to [cja_sync.alerts]"
+    )
+    common(alert, json_help="print what was sent to which sink as one JSON object")
+    alert.add_argument(
+        "--org", default=None, metavar="ORG", help="one org of a fleet: its IMS org id or configured name"
+    )
+    alert.add_argument(
         "--wait",
         type=wait_seconds,
         default=None,
@@ -228,6 +251,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .report import run_report
 
         return run_report(args)
+    if args.command == "alert":
+        from .alert import run_alert
+
+        return run_alert(args)
     if args.command == "dbt":
         from .dbt import run_dbt_command
 

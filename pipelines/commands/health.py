@@ -10,11 +10,12 @@ from typing import Any
 from ..errors import NoSuccessfulSync
 from ..options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE, options_from_args
 from ..text import cut, json_default, pad, ts, visible, width
+from ..warehouse.freshness import stale_after_hours, stale_syncs
 from ..warehouse.health_alerts import new_conditions
-from ..warehouse.reading import Warehouse, open_for_reading
+from ..warehouse.reading import Warehouse, health_settings, open_for_reading
 from .output import reader_may_leave
 
-CONDITIONS = ("failed", "stuck", "stale", "validation", "drop")
+CONDITIONS = ("failed", "stuck", "stale", "validation", "drop", "sync_stale")
 ROW_COLUMNS = (
     "connection_id",
     "connection_name",
@@ -63,7 +64,9 @@ def run_health(args: argparse.Namespace) -> int:
             return EXIT_FAILED
     only_new = bool(getattr(args, "new", False))
     if only_new:
-        report["new"] = new_conditions(warehouse.pipeline, org_id)
+        # sync_stale is the wall clock's, not a sync's: while it holds, no sync knew it already
+        new = new_conditions(warehouse.pipeline, org_id)
+        report["new"] = {**new, "sync_stale": [item["subject"] for item in report["sync_stale"]]}
     holding = report["new"] if only_new else report["conditions"]
     met = [c for c in fail_on if holding[c]]
     code = EXIT_HEALTH if met else EXIT_OK  # decided before printing: no output error may lower it
@@ -111,13 +114,23 @@ def read_report(warehouse: Warehouse) -> dict[str, Any]:
         )
         drops = rows(f"SELECT * FROM {q('ingestion_drops')} ORDER BY drop_pct DESC, connection_id")
     problems.sort(key=_worst_first)
+    stale = stale_orgs(orgs)
     return {
         "orgs": orgs,
         "datasets": problems,
         "validation": validation,
         "drops": drops,
-        "conditions": _conditions(orgs, drops),
+        "sync_stale": stale,
+        "conditions": _conditions(orgs, drops, stale),
     }
+
+
+def stale_orgs(orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sync_stale items of `orgs` (org_health_summary rows), by the wall clock now."""
+    ids = [o["org_id"] for o in orgs]
+    hours = stale_after_hours(ids, float(health_settings().sync_stale_after_hours))
+    stale = stale_syncs({o["org_id"]: o["as_of"] for o in orgs}, hours)
+    return [stale[o] for o in ids if o in stale]
 
 
 def org_id_of(org: str) -> str:
@@ -134,22 +147,27 @@ def only_org(report: dict[str, Any], org_id: str) -> dict[str, Any]:
     """The report of one org of a fleet: its summary row, its datasets, its conditions."""
     orgs = [o for o in report["orgs"] if o["org_id"] == org_id]
     drops = [d for d in report["drops"] if d["org_id"] == org_id]
+    stale = [s for s in report["sync_stale"] if s["subject"] == org_id]
     return {
         "orgs": orgs,
         "datasets": [r for r in report["datasets"] if r["org_id"] == org_id],
         "validation": [r for r in report["validation"] if r["org_id"] == org_id],
         "drops": drops,
-        "conditions": _conditions(orgs, drops),
+        "sync_stale": stale,
+        "conditions": _conditions(orgs, drops, stale),
     }
 
 
-def _conditions(orgs: list[dict[str, Any]], drops: list[dict[str, Any]]) -> dict[str, bool]:
+def _conditions(
+    orgs: list[dict[str, Any]], drops: list[dict[str, Any]], stale: list[dict[str, Any]]
+) -> dict[str, bool]:
     return {
         "failed": any(o["datasets_failed"] for o in orgs),
         "stuck": any(o["backfills_stuck"] for o in orgs),
         "stale": any(o["datasets_stale"] for o in orgs),
         "validation": any(o["validation_errors"] for o in orgs),
         "drop": bool(drops),
+        "sync_stale": bool(stale),
     }
 
 
@@ -181,8 +199,15 @@ def print_report(report: dict[str, Any], limit: int | None = None, more: str = "
     """The org summary, then the problem datasets worst first; `limit` rows at most (None: all).
     With more than one org, every row says whose it is: the org's configured name, or its IMS id."""
     labels = org_labels(report["orgs"])
+    stale = {s["subject"]: s for s in report.get("sync_stale") or []}
     for org in report["orgs"]:
         _print_org(org, labels)
+        if org["org_id"] in stale:
+            s = stale[org["org_id"]]
+            print(
+                f"  sync_stale: no successful sync for {s['hours_since']:g} h (more than "
+                f"{s['after_hours']:g} h): is the scheduled cja-sync run still running?"
+            )
     many = len(report["orgs"]) > 1
 
     def whose(row: dict[str, Any]) -> str:

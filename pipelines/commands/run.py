@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 
 from cja_source.configuration import load_settings
+from cja_source.errors import CJAError
 from cja_source.fleet_config import configured_org_names, load_fleet
 from cja_source.version import __version__
 
@@ -15,6 +17,7 @@ from ..options import EXIT_FAILED, EXIT_OK, options_from_args
 from ..run.fleet import run_fleet
 from ..run.sync import run_sync
 from ..text import visible
+from .alert import alert_after_run, alert_failed_sync, ping_heartbeat
 from .progress import Progress
 from .summary import print_summary
 
@@ -23,14 +26,28 @@ def run_command(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
     if args.org or configured_org_names():
         return _fleet(args)
-    summary = run_sync(load_settings(), opts, listener=Progress() if opts.progress else None)
+    org_id = ""
+    try:
+        cfg = load_settings()
+        org_id = str(cfg.credentials.org_id)
+        summary = run_sync(cfg, opts, listener=Progress() if opts.progress else None)
+    except CJAError as exc:
+        # the heartbeat's /fail and the failed-sync alert, then the run's own one line (cli.py)
+        ping_heartbeat(False)
+        if getattr(args, "alert", False):
+            alert_failed_sync(org_id, None, exc.message, datetime.now(UTC).isoformat())
+        raise
     print_summary(summary, args.json)
+    ping_heartbeat(True)
+    if getattr(args, "alert", False):
+        return alert_after_run(opts, [summary.org_id], args.json)
     return EXIT_OK
 
 
 def _fleet(args: argparse.Namespace) -> int:
     """A summary per org, then which failed (exit 1)."""
-    result = run_fleet(load_fleet(only=args.org), options_from_args(args))
+    opts = options_from_args(args)
+    result = run_fleet(load_fleet(only=args.org), opts)
     if args.json:
         print(json.dumps({"version": __version__, **result.as_dict()}, default=str, sort_keys=True))
     else:
@@ -45,6 +62,15 @@ def _fleet(args: argparse.Namespace) -> int:
         print(line + (f"; failed: {', '.join(result.failed)}" if result.failed else ""))
         if result.notice:
             print(f"note: {result.notice}")
+    ping_heartbeat(not result.failed)
+    code = EXIT_OK
+    if getattr(args, "alert", False):
+        for name in result.failed:
+            failed = result.orgs[name]
+            alert_failed_sync(failed.org_id, name, failed.error or "failed", result.finished_at)
+        synced = [s.org_id for s in result.orgs.values() if s.succeeded]
+        if synced:
+            code = alert_after_run(opts, synced, args.json)
     for name in result.failed:
         print(f"cja-sync: org {name}: {visible(result.orgs[name].error or '')}", file=sys.stderr)
-    return EXIT_FAILED if result.failed else EXIT_OK
+    return EXIT_FAILED if result.failed else code

@@ -54,6 +54,7 @@ def render_html(data: dict[str, Any]) -> str:
 <h1>CJA connection health</h1>
 <p class="meta">Stuck after {hours(stuck_after)}, stale after {hours(stale_after)}. Ages are measured at the
 finish of the latest successful sync (as of), not at the time of this report ({generated}).</p>
+{_sync_stale_html(data)}
 </header>
 {_fleet_html(data)}
 {_summary_html(data)}
@@ -89,6 +90,17 @@ FLEET_COLUMNS = (
     ("backfills_stuck", "stuck backfills"),
     ("validation_errors", "validation errors"),
 )
+
+
+def _sync_stale_html(data: dict[str, Any]) -> str:
+    """sync_stale in the header: the page is as old as the last sync, whatever its tiles say."""
+    return "".join(
+        f'<p class="sync-stale">sync_stale: no successful sync of {_e(s["subject"])} for '
+        f"{_e(hours(s['hours_since']))} (more than {_e(hours(s['after_hours']))}); everything below is "
+        f"as of {_e(s['last_success_at'][:16].replace('T', ' '))} UTC. Is the scheduled cja-sync run "
+        "still running?</p>"
+        for s in data.get("sync_stale") or []
+    )
 
 
 def _fleet_html(data: dict[str, Any]) -> str:
@@ -212,6 +224,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max
 padding:16px 24px;color:#212121;background:#fff}
 h1{margin:8px 0 4px}h2{margin:24px 0 8px;font-size:1.2em}
 .meta{color:#616161;font-size:.9em;margin:4px 0}
+.sync-stale{color:#c62828;font-weight:600;margin:4px 0}
 .tiles{display:flex;flex-wrap:wrap;gap:8px}
 .tile{border:1px solid #e0e0e0;border-radius:6px;padding:8px 12px;min-width:110px}
 .tile .n{font-size:1.6em;font-weight:600}.tile .l{color:#616161;font-size:.85em}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..warehouse.reading import Warehouse
+from ..warehouse.freshness import stale_after_hours, stale_syncs
+from ..warehouse.reading import Warehouse, health_settings
 from .history import read_history_data
 
 CHANGES_LIMIT = 200
@@ -42,6 +43,11 @@ def read_report_data(warehouse: Warehouse) -> dict[str, Any]:
             "changes": _changes(rows, q) if has_changes else [],
         }
         data.update(read_history_data(rows, q))
+    # the one wall-clock condition: a report of a warehouse whose syncs stopped says so on top
+    ids = [o["org_id"] for o in data["orgs"]]
+    hours = stale_after_hours(ids, float(health_settings().sync_stale_after_hours))
+    stale = stale_syncs({o["org_id"]: o["as_of"] for o in data["orgs"]}, hours)
+    data["sync_stale"] = [stale[o] for o in ids if o in stale]
     return data
 
 

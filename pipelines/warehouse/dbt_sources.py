@@ -42,6 +42,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "backfill_status_changes": ("backfill_id", "observed_at"),
     "sync_runs": ("run_id",),
     "health_settings": ("org_id",),
+    "alert_deliveries": ("org_id", "sink"),
     "health_reference": ("org_id",),
     "backfill_ages": ("backfill_id",),
     "backfill_health": ("connection_id", "data_set_id"),
@@ -86,6 +87,7 @@ ACCEPTED: dict[tuple[str, str], tuple[str, ...]] = {
     ("backfill_status_changes", "to_status"): BACKFILL_STATUSES,
     ("sync_runs", "status"): ("running", "succeeded", "failed"),
     ("health_alerts", "condition"): ("failed", "stuck", "stale", "validation", "drop", "_recorded"),
+    ("alert_deliveries", "sink"): ("webhook", "slack", "teams"),
     ("backfill_ages", "status"): BACKFILL_STATUSES,
     ("backfill_durations", "status"): BACKFILL_STATUSES,
     ("stuck_backfills", "status"): ("IN_PROGRESS", "IN_QUEUE"),
@@ -106,7 +108,7 @@ ACCEPTED: dict[tuple[str, str], tuple[str, ...]] = {
 FRESHNESS_TABLE = "sync_runs"
 FRESHNESS_TEST = "sync_runs_freshness"
 # runner tables written without dlt's bookkeeping columns (every other table has them)
-NO_DLT_COLUMNS = ("health_settings", "health_alerts")
+NO_DLT_COLUMNS = ("health_settings", "health_alerts", "alert_deliveries")
 
 SOURCE_DESCRIPTION = (
     "The tables and views cja-sync writes (cja-sync run, or the plain dlt source with finish_sync): "

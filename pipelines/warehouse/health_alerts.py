@@ -29,6 +29,15 @@ CREATE = (
     "data_set_name TEXT, detail TEXT, opened_run_id TEXT NOT NULL, opened_at TIMESTAMPTZ NOT NULL, "
     "closed_run_id TEXT, closed_at TIMESTAMPTZ)"
 )
+# what `cja-sync alert` told each sink (pipelines/alerts/deliveries.py); made with health_alerts, so
+# that every table exists after the first successful sync
+DELIVERIES = "alert_deliveries"
+DELIVERIES_CREATE = (
+    "CREATE TABLE IF NOT EXISTS {t} (org_id TEXT NOT NULL, sink TEXT NOT NULL, through_run_id TEXT, "
+    "through_at TIMESTAMPTZ, delivered_at TIMESTAMPTZ, reminded_at TIMESTAMPTZ, "
+    "sync_stale_since TIMESTAMPTZ, failing_since TIMESTAMPTZ, failures BIGINT NOT NULL, "
+    "last_failure TEXT)"
+)
 ITEM_COLUMNS = ("subject", "connection_id", "connection_name", "data_set_id", "data_set_name", "detail")
 # the conditions holding now, written by each recording and dropped after it (never in the dataset)
 NOW = "cja_sync_conditions_now"
@@ -63,6 +72,7 @@ def record_alerts(pipeline: dlt.Pipeline, run: dict[str, Any]) -> int:
         )
         with sql.begin_transaction():
             ensure_table(sql)
+            sql.execute_sql(DELIVERIES_CREATE.format(t=q(DELIVERIES)))
             sql.execute_sql(f"DROP TABLE IF EXISTS {NOW}")
             sql.execute_sql(
                 f"CREATE TEMPORARY TABLE {NOW} (condition TEXT, "

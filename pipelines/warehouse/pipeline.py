@@ -34,11 +34,12 @@ WRITER_BUFFER_ROWS = 100
 
 
 def make_pipeline(
-    opts: RunOptions, duckdb_memory_limit: str | None = None, read_only: bool = False
+    opts: RunOptions, duckdb_memory_limit: str | None = None, read_only: bool = False, in_place: bool = False
 ) -> dlt.Pipeline:
     """The pipeline of `opts`; `duckdb_memory_limit` caps DuckDB (a sync's merges), None = DuckDB's own.
     A DuckDB pipeline writes the working file beside `opts.duckdb_path` (see duckdb_file.py);
-    `read_only` reads the published file itself, which other readers share."""
+    `read_only` reads the published file itself, which other readers share; `in_place` writes it
+    (a file no `cja-sync run` ever published: the plain dlt source's)."""
     install_duckdb_open_wait()
     # dlt gzips its intermediate files by default: a sixth of a large sync's time, for files that
     # live seconds (bench P4 profile). Users can still turn it back on through dlt's config.
@@ -58,7 +59,7 @@ def make_pipeline(
                 "--dataset-name"
             )
         limit = {**SYNC_DUCKDB, "memory_limit": duckdb_memory_limit} if duckdb_memory_limit else None
-        file = path.resolve() if read_only else working_path(path.resolve())
+        file = path.resolve() if read_only or in_place else working_path(path.resolve())
         credentials = DuckDbCredentials(str(file), global_config=limit, read_only=read_only)
         destination: Any = dlt.destinations.duckdb(credentials)
     else:
