@@ -32,7 +32,7 @@ from ..text import cut
 from ..warehouse.duckdb_file import RECORD_SUFFIX, prepare_working, working_path
 from ..warehouse.freshness import last_successes, stale_after_hours, stale_syncs
 from ..warehouse.health_alerts import TABLE as SPELLS_TABLE
-from ..warehouse.health_alerts import latest_recorded, spells
+from ..warehouse.health_alerts import ensure_table, latest_recorded, spells
 from ..warehouse.pipeline import make_pipeline
 from ..warehouse.reading import health_settings, no_warehouse
 from . import deliveries
@@ -201,6 +201,9 @@ def _plans(
             which = f"of org {cut(', '.join(org_ids), 200)} " if org_ids else ""
             raise NoSuccessfulSync(f"no successful sync {which}in this warehouse; run cja-sync run first")
         states = deliveries.read_states(sql) if deliveries.TABLE in present else {}
+        if SPELLS_TABLE in present:  # a table of 0.2.0/0.3.0 that no sync migrated yet
+            with sql.begin_transaction():
+                ensure_table(sql)
         hours = stale_after_hours(sorted(last), float(health_settings().sync_stale_after_hours))
         stale = stale_syncs(last, hours, now)
         for org in sorted(last):

@@ -144,17 +144,7 @@ def ensure_table(sql: Any) -> None:
     latest two syncs, by run_id) becomes spells: what the latest recorded sync held, opened at the
     one before when it held then too, so `--new` answers the same across the upgrade."""
     t = sql.make_qualified_table_name(TABLE)
-    columns = {
-        str(c).lower()
-        for (c,) in sql.execute_sql(
-            "SELECT column_name FROM information_schema.columns WHERE lower(table_schema) = %s "
-            "AND lower(table_name) = %s",
-            sql.dataset_name.lower(),
-            TABLE,
-        )
-        or ()
-    }
-    if "run_id" not in columns:
+    if "run_id" not in _columns(sql):
         sql.execute_sql(CREATE.format(t=t))
         return
     old = sql.make_qualified_table_name(f"{TABLE}_0_3")
@@ -213,7 +203,7 @@ def new_conditions(pipeline: dlt.Pipeline, org_id: str | None = None) -> dict[st
         if TABLE not in existing_tables(sql):
             return out
         q = sql.make_qualified_table_name
-        latest: dict[str, str] = {}
+        latest: dict[str, list[str]] = {}
         for org, run_id in (
             sql.execute_sql(
                 f"SELECT org_id, run_id FROM {q('sync_runs')} WHERE status = 'succeeded' "
@@ -221,25 +211,53 @@ def new_conditions(pipeline: dlt.Pipeline, org_id: str | None = None) -> dict[st
             )
             or ()
         ):
-            if (org_id is None or org == org_id) and org not in latest:
-                latest[org] = run_id
+            if org_id is None or org == org_id:
+                latest.setdefault(org, []).append(run_id)
+        legacy = "run_id" in _columns(sql)  # a reader before the first sync of this release
         found: set[tuple[str, str]] = set()
-        for org, run_id in latest.items():
-            recorded = latest_recorded(sql, org)
-            if recorded is None or recorded[0] != run_id:
-                continue
-            rows = sql.execute_sql(
-                f"SELECT condition, subject FROM {q(TABLE)} WHERE org_id = %s AND opened_run_id = %s "
-                "AND closed_run_id IS NULL AND condition <> %s",
-                org,
-                run_id,
-                MARKER,
-            )
-            found.update((str(c), str(s)) for c, s in rows or ())
+        for org, runs in latest.items():
+            found |= _legacy_new(sql, runs[:2]) if legacy else _opened_by(sql, org, runs[0])
         for condition, subject in sorted(found):
             if condition in out:
                 out[condition].append(subject)
     return out
+
+
+def _opened_by(sql: Any, org: str, run_id: str) -> set[tuple[str, str]]:
+    recorded = latest_recorded(sql, org)
+    if recorded is None or recorded[0] != run_id:
+        return set()
+    rows = sql.execute_sql(
+        f"SELECT condition, subject FROM {sql.make_qualified_table_name(TABLE)} WHERE org_id = %s "
+        "AND opened_run_id = %s AND closed_run_id IS NULL AND condition <> %s",
+        org,
+        run_id,
+        MARKER,
+    )
+    return {(str(c), str(s)) for c, s in rows or ()}
+
+
+def _legacy_new(sql: Any, runs: list[str]) -> set[tuple[str, str]]:
+    """The table of 0.2.0/0.3.0, not yet migrated: the set difference of the latest two runs."""
+
+    def of(run_id: str) -> set[tuple[str, str]]:
+        rows = sql.execute_sql(
+            f"SELECT condition, subject FROM {sql.make_qualified_table_name(TABLE)} WHERE run_id = %s",
+            run_id,
+        )
+        return {(str(c), str(s)) for c, s in rows or () if c != MARKER}
+
+    return of(runs[0]) - (of(runs[1]) if len(runs) > 1 else set())
+
+
+def _columns(sql: Any) -> set[str]:
+    rows = sql.execute_sql(
+        "SELECT column_name FROM information_schema.columns WHERE lower(table_schema) = %s "
+        "AND lower(table_name) = %s",
+        sql.dataset_name.lower(),
+        TABLE,
+    )
+    return {str(c).lower() for (c,) in rows or ()}
 
 
 def prune_history(pipeline: dlt.Pipeline, health: HealthConfiguration, now: datetime) -> int:

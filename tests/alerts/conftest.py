@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ..fleet.conftest import two_orgs  # noqa: F401 - the fleet tests' two simulated orgs
+from ..fleet.conftest import ORGS, two_orgs  # noqa: F401 - the fleet tests' two simulated orgs
 
 
 @dataclass
