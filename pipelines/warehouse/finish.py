@@ -16,6 +16,7 @@ from cja_source.errors import CJAError
 from cja_source.snapshot import existing_tables
 
 from .dictionary import apply_comments
+from .health_alerts import DELIVERIES
 from .health_alerts import TABLE as ALERTS_TABLE
 from .health_alerts import prune_history, record_alerts
 from .pipeline import loader_format
@@ -74,7 +75,7 @@ def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: 
     analyze_if_postgres(pipeline)
     record_alerts(pipeline, succeeded_row)
     prune_history(pipeline, cfg.health, succeeded_row["started_at"])
-    analyze_if_postgres(pipeline, {ALERTS_TABLE})
+    analyze_if_postgres(pipeline, {ALERTS_TABLE, DELIVERIES})
     # once every table exists (health_alerts is made just above), and after the views: DuckDB's
     # CREATE OR REPLACE VIEW drops a view's comments
     apply_comments(pipeline)
