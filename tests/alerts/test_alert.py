@@ -132,6 +132,9 @@ def test_alert_on_duckdb(
         db.execute("UPDATE cja.sync_runs SET finished_at = finished_at - INTERVAL 3 DAY")
     code, out, _ = cli("health", "--fail-on", "sync_stale")
     assert code == 3 and "sync_stale: no successful sync for 72" in out
+    page = tmp_path / "health.html"
+    assert cli("report", "--out", str(page))[0] == 0
+    assert 'class="sync-stale">sync_stale: no successful sync of ' in page.read_text()
     code, _, _ = cli("alert")
     assert code == 0
     posts = {r.path.split("/")[1]: r.json() for r in receiver.take()}
