@@ -150,10 +150,21 @@ def slack_payload(m: AlertMessage) -> dict[str, Any]:
     return {"text": _slack(summary(m), 300), "mrkdwn": False, "blocks": blocks}
 
 
+_SLACK_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
 def _slack(text: str, limit: int) -> str:
-    """Slack's escaping: `<` and `>` start mentions and links, `&` entities."""
-    cut = text if len(text) <= limit else text[: limit - 1] + "…"
-    return cut.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's escaping (`<` and `>` start mentions and links, `&` entities), at most `limit`
+    characters escaped (Slack refuses a longer header or section), never cut inside an entity."""
+    out, used = [], 0
+    for i, ch in enumerate(text):
+        piece = _SLACK_ESCAPES.get(ch, ch)
+        if used + len(piece) > limit - (1 if i < len(text) - 1 else 0):
+            out.append("…")
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
 
 
 def _slack_plain(text: str) -> dict[str, Any]:

@@ -32,10 +32,12 @@ def run_command(args: argparse.Namespace) -> int:
         org_id = str(cfg.credentials.org_id)
         summary = run_sync(cfg, opts, listener=Progress() if opts.progress else None)
     except CJAError as exc:
-        # the heartbeat's /fail and the failed-sync alert, then the run's own one line (cli.py)
-        ping_heartbeat(False)
-        if getattr(args, "alert", False):
-            alert_failed_sync(org_id, None, exc.message, datetime.now(UTC).isoformat())
+        # the heartbeat's /fail and the failed-sync alert, then the run's own one line (cli.py); a
+        # signal ends the run at once (a scheduler's timeout): the heartbeat notices the silence
+        if not getattr(exc, "signum", 0):
+            ping_heartbeat(False)
+            if getattr(args, "alert", False):
+                alert_failed_sync(org_id, None, exc.message, datetime.now(UTC).isoformat())
         raise
     print_summary(summary, args.json)
     ping_heartbeat(True)

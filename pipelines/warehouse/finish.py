@@ -16,9 +16,8 @@ from cja_source.errors import CJAError
 from cja_source.snapshot import existing_tables
 
 from .dictionary import apply_comments
-from .health_alerts import DELIVERIES
+from .health_alerts import DELIVERIES, prune_history, record_alerts
 from .health_alerts import TABLE as ALERTS_TABLE
-from .health_alerts import prune_history, record_alerts
 from .pipeline import loader_format
 from .reconcile import reconcile
 from .run_log import log_run, runs_pipeline
