@@ -32,7 +32,7 @@ from ..text import cut
 from ..warehouse.duckdb_file import RECORD_SUFFIX, prepare_working, working_path
 from ..warehouse.freshness import last_successes, stale_after_hours, stale_syncs
 from ..warehouse.health_alerts import TABLE as SPELLS_TABLE
-from ..warehouse.health_alerts import ensure_table, latest_recorded, spells
+from ..warehouse.health_alerts import ensure_table, latest_recorded, open_counts, spells
 from ..warehouse.pipeline import make_pipeline
 from ..warehouse.reading import health_settings, no_warehouse
 from . import deliveries
@@ -206,15 +206,19 @@ def _plans(
                 ensure_table(sql)
         hours = stale_after_hours(sorted(last), float(health_settings().sync_stale_after_hours))
         stale = stale_syncs(last, hours, now)
+        has_spells = SPELLS_TABLE in present
         for org in sorted(last):
             own = {sink: states.get((org, sink)) for sink in sinks}
             marks = [s["through_at"] for s in own.values() if s and s.get("delivered_at") and s["through_at"]]
-            has_spells = SPELLS_TABLE in present
-            rows = spells(sql, org, min(marks) if marks else None) if has_spells else []
+            # every sink told and none due a reminder: only what changed since the oldest mark
+            changed_only = len(marks) == len(sinks) and not any(_due(s, settings, now) for s in own.values())
+            since = min(marks) if marks else None
+            rows = spells(sql, org, since, changed_only) if has_spells else []
             through = latest_recorded(sql, org) if has_spells else None
+            counts = open_counts(sql, org) if has_spells else {}
             for sink in sinks:
                 name = labels.get(org)
-                plan = _plan(org, name, sink, own[sink], rows, through, stale.get(org), settings, now)
+                plan = _plan(org, name, sink, own[sink], rows, through, stale.get(org), settings, now, counts)
                 plan.message.as_of = last[org].isoformat()
                 if not plan.message.empty():
                     plans.append(plan)
@@ -231,6 +235,7 @@ def _plan(
     stale: dict[str, Any] | None,
     settings: AlertsConfiguration,
     now: datetime,
+    holding: dict[str, int],
 ) -> _Plan:
     """What `sink` is to be told about `org`: spells opened after its mark (all open ones when it
     was never told), those closed after it that it was told open, sync_stale's change, and with
@@ -249,14 +254,12 @@ def _plan(
     elif not stale and stale_told:
         resolved.append(("sync_stale", {"subject": org, "since": stale_told.isoformat()}))
     still: list[tuple[str, dict[str, Any]]] = []
-    remind = float(settings.remind_after_hours)
-    last_full = (state or {}).get("reminded_at") or (state or {}).get("delivered_at")
-    due = told and remind > 0 and last_full is not None and (now - last_full).total_seconds() >= remind * 3600
+    due = _due(state, settings, now)
     if due:
         still = [(r["condition"], r) for r in open_rows if not after(r["opened_at"], mark)]
         if stale and stale_told:
             still.append(("sync_stale", stale))
-    counts = {c: sum(1 for r in open_rows if r["condition"] == c) for c in CONDITIONS}
+    counts = {c: int(holding.get(c, 0)) for c in CONDITIONS}
     counts["sync_stale"] = 1 if stale else 0
     message = AlertMessage(
         org,
@@ -270,3 +273,12 @@ def _plan(
     outcome = Outcome(org, name, sink, len(new), len(resolved), reminded=len(still))
     stale_since = (stale_told or now) if stale else None
     return _Plan(outcome, message, state, through, stale_since, told_everything=not told or due)
+
+
+def _due(state: dict[str, Any] | None, settings: AlertsConfiguration, now: datetime) -> bool:
+    """Whether a told sink's last complete message is `remind_after_hours` old."""
+    remind = float(settings.remind_after_hours)
+    if not state or state.get("delivered_at") is None or remind <= 0:
+        return False
+    last_full = state.get("reminded_at") or state["delivered_at"]
+    return bool((now - last_full).total_seconds() >= remind * 3600)

@@ -177,9 +177,11 @@ def latest_recorded(sql: Any, org_id: str) -> tuple[str, Any] | None:
     return (str(rows[0][0]), rows[0][1]) if rows else None
 
 
-def spells(sql: Any, org_id: str, since: Any = None) -> list[dict[str, Any]]:
+def spells(sql: Any, org_id: str, since: Any = None, changed_only: bool = False) -> list[dict[str, Any]]:
     """The org's open spells and, with `since` (a recorded sync's started_at), those that closed
-    after it; each as a dict of the table's columns."""
+    after it; with `changed_only`, of the open ones only those opened after `since` (an hourly
+    alert of a large org then reads what changed, not every condition that holds). Each as a dict
+    of the table's columns."""
     t = sql.make_qualified_table_name(TABLE)
     select = (
         f"SELECT condition, {', '.join(ITEM_COLUMNS)}, opened_run_id, opened_at, closed_run_id, "
@@ -187,10 +189,24 @@ def spells(sql: Any, org_id: str, since: Any = None) -> list[dict[str, Any]]:
     )
     if since is None:
         rows = sql.execute_sql(select + "closed_run_id IS NULL", org_id, MARKER)
+    elif changed_only:
+        changed = "((closed_run_id IS NULL AND opened_at > %s) OR closed_at > %s)"
+        rows = sql.execute_sql(select + changed, org_id, MARKER, since, since)
     else:
         rows = sql.execute_sql(select + "(closed_run_id IS NULL OR closed_at > %s)", org_id, MARKER, since)
     names = ("condition", *ITEM_COLUMNS, "opened_run_id", "opened_at", "closed_run_id", "closed_at")
     return [dict(zip(names, r, strict=True)) for r in rows or ()]
+
+
+def open_counts(sql: Any, org_id: str) -> dict[str, int]:
+    """{condition: spells open} of the org."""
+    rows = sql.execute_sql(
+        f"SELECT condition, COUNT(*) FROM {sql.make_qualified_table_name(TABLE)} WHERE org_id = %s "
+        "AND closed_run_id IS NULL AND condition <> %s GROUP BY condition",
+        org_id,
+        MARKER,
+    )
+    return {str(c): int(n) for c, n in rows or ()}
 
 
 def new_conditions(pipeline: dlt.Pipeline, org_id: str | None = None) -> dict[str, list[str]]:

@@ -72,6 +72,7 @@ def test_alert_on_duckdb(
     assert payload["resolved"] == {c: [] for c in payload["new"]}
     new = cli.health_new()
     assert subjects(payload["new"]) == new and any(new.values())
+    assert payload["counts"] == {c: len(v) for c, v in new.items()}  # all of it is new, the first time
     assert "sent to slack" in out
 
     # nothing changed: nothing is sent, and nothing written
@@ -90,6 +91,7 @@ def test_alert_on_duckdb(
         **{c: [] for c in posts["webhook"]["new"]},
         "failed": [f"{cid}/{dsid}"],
     }
+    assert posts["webhook"]["counts"]["failed"] == len(new["failed"]) + 1
     item = posts["webhook"]["new"]["failed"][0]
     assert item["connection_name"] == HOSTILE  # the JSON webhook gets the name exactly
     _assert_slack_safe(posts["slack"])
