@@ -35,15 +35,24 @@ def run_command(args: argparse.Namespace) -> int:
         # the heartbeat's /fail and the failed-sync alert, then the run's own one line (cli.py); a
         # signal ends the run at once (a scheduler's timeout): the heartbeat notices the silence
         if not getattr(exc, "signum", 0):
-            ping_heartbeat(False)
-            if getattr(args, "alert", False):
-                alert_failed_sync(org_id, None, exc.message, datetime.now(UTC).isoformat())
+            _after_failure(args, org_id, exc.message)
         raise
     print_summary(summary, args.json)
     ping_heartbeat(True)
     if getattr(args, "alert", False):
         return alert_after_run(opts, [summary.org_id], args.json)
     return EXIT_OK
+
+
+def _after_failure(args: argparse.Namespace, org_id: str, error: str) -> None:
+    """/fail to the heartbeat, and with --alert the failed sync to the sinks. When the settings
+    themselves cannot be read, neither can be sent: the run's own line already says why."""
+    try:
+        ping_heartbeat(False)
+        if getattr(args, "alert", False):
+            alert_failed_sync(org_id, None, error, datetime.now(UTC).isoformat())
+    except CJAError:
+        pass
 
 
 def _fleet(args: argparse.Namespace) -> int:
