@@ -25,6 +25,28 @@ def _tuples(schema: str, table: str) -> set[tuple[str, str]]:
         conn.close()
 
 
+def _cells_holding(schema: str, token: str) -> list[str]:
+    """table.column of every cell of the schema whose text holds `token`."""
+    conn = psycopg2.connect(PG_URL)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s",
+                (schema,),
+            )
+            found = []
+            for table, column in cur.fetchall():
+                cur.execute(
+                    f'SELECT COUNT(*) FROM "{schema}"."{table}" WHERE CAST("{column}" AS TEXT) LIKE %s',
+                    (f"%{token}%",),
+                )
+                if cur.fetchone()[0]:
+                    found.append(f"{table}.{column}")
+            return found
+    finally:
+        conn.close()
+
+
 @pytest.mark.postgres
 def test_alert_on_postgres(
     make_sim: Any,
@@ -82,3 +104,4 @@ def test_alert_on_postgres(
     code, _, err = cli("run")
     assert code == 0 and "warning: heartbeat ping failed: could not connect" in err
     assert not [o for o in cli.outputs if receiver.token in o]
+    assert _cells_holding(opts.dataset_name, receiver.token) == []
