@@ -14,9 +14,12 @@ from typing import Any
 
 import requests
 
+from cja_source.version import __version__
+
 # urllib3 logs each request line (path included) at DEBUG, and its retry warnings name the URL
 logging.getLogger("urllib3").setLevel(logging.INFO)
 
+HEADERS = {"User-Agent": f"cja-sync/{__version__}"}
 RETRIED_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30.0
 # a sink's own short error code (Slack: `no_service`, `invalid_payload`) is worth showing
@@ -34,9 +37,8 @@ def post_json(url: str, payload: dict[str, Any], timeout: float, attempts: int, 
             time.sleep(min(MAX_BACKOFF_SECONDS, wait or backoff * 2 ** (attempt - 1)))
         wait, tries = 0.0, attempt + 1
         try:
-            answer = requests.post(
-                url, json=payload, timeout=(min(timeout, 5.0), timeout), allow_redirects=False
-            )
+            limits = (min(timeout, 5.0), timeout)  # connect, read
+            answer = requests.post(url, json=payload, headers=HEADERS, timeout=limits, allow_redirects=False)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a reason, never the exception
             reason, again = _failure(exc, timeout), True
         else:
@@ -54,7 +56,9 @@ def post_json(url: str, payload: dict[str, Any], timeout: float, attempts: int, 
 def ping(url: str, timeout: float) -> str | None:
     """GET `url` once (a heartbeat); None when it answered 2xx, else the reason."""
     try:
-        with requests.get(url, timeout=(min(timeout, 5.0), timeout), allow_redirects=True) as answer:
+        with requests.get(
+            url, headers=HEADERS, timeout=(min(timeout, 5.0), timeout), allow_redirects=True
+        ) as answer:
             if 200 <= answer.status_code < 300:
                 return None
             return f"HTTP {answer.status_code}"
