@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from random import Random
 from typing import Any
 
+from .hostile import hostile_name
 from .model import Connection, fmt_ms, rand_hex, rand_uuid
 
 DAY = 24 * 3_600_000
@@ -45,11 +46,14 @@ class DataView:
 class DataViewStore:
     """Every data view of the org, deleted ones included (listed only with includeType=deleted)."""
 
-    def __init__(self, seed: int, org_id: str, users: list[tuple[str, str]]) -> None:
+    def __init__(self, seed: int, org_id: str, users: list[tuple[str, str]], hostile: bool = False) -> None:
         self.rng = Random(seed ^ 0xDA7A)
         self.org_id = org_id
         self.users = users
         self.views: dict[str, DataView] = {}
+        # names from simulator/hostile.py in turn (SimConfig.hostile_names), drawn from no stream
+        self.hostile = hostile
+        self.names_given = 0
 
     # ----- generation -----
 
@@ -96,6 +100,9 @@ class DataViewStore:
             "externalData": {"externalId": uid, "externalParentId": cid.removeprefix("dg_")},
             "containerNames": {"event": "Event", "session": "Session", "people": "Person"},
         }
+        if self.hostile:
+            f["name"] = hostile_name(self.names_given)
+            self.names_given += 1
         f.update(over)
         comps = tuple(self.new_component(r, kind, dsids) for kind in _kinds(r))
         return DataView("dv_" + uid, f, False, _unique(comps))

@@ -12,6 +12,7 @@ from ..options import EXIT_FAILED, EXIT_HEALTH, EXIT_OK, EXIT_USAGE, options_fro
 from ..text import cut, json_default, pad, ts, visible, width
 from ..warehouse.health_alerts import new_conditions
 from ..warehouse.reading import Warehouse, open_for_reading
+from . import impact as dv_impact
 from .output import reader_may_leave
 
 CONDITIONS = ("failed", "stuck", "stale", "validation", "drop")
@@ -110,6 +111,7 @@ def read_report(warehouse: Warehouse) -> dict[str, Any]:
             f"FROM {q('connection_health')} WHERE validation_errors > 0 ORDER BY connection_name"
         )
         drops = rows(f"SELECT * FROM {q('ingestion_drops')} ORDER BY drop_pct DESC, connection_id")
+        impact = dv_impact.read_impact(reader)
     problems.sort(key=_worst_first)
     return {
         "orgs": orgs,
@@ -117,6 +119,7 @@ def read_report(warehouse: Warehouse) -> dict[str, Any]:
         "validation": validation,
         "drops": drops,
         "conditions": _conditions(orgs, drops),
+        "impact": impact,
     }
 
 
@@ -140,6 +143,7 @@ def only_org(report: dict[str, Any], org_id: str) -> dict[str, Any]:
         "validation": [r for r in report["validation"] if r["org_id"] == org_id],
         "drops": drops,
         "conditions": _conditions(orgs, drops),
+        "impact": dv_impact.only_org(report["impact"], org_id),
     }
 
 
@@ -215,6 +219,7 @@ def print_report(report: dict[str, Any], limit: int | None = None, more: str = "
                 f"  {whose(v)}{cut(v['connection_name'], 60)} ({cut(v['connection_id'], 60)}): "
                 f"{v['validation_errors']}"
             )
+    dv_impact.print_impact(report.get("impact"), shown, limit)
 
 
 def org_labels(orgs: list[dict[str, Any]]) -> dict[str, str]:

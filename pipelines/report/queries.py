@@ -7,6 +7,7 @@ from typing import Any
 
 from ..warehouse.reading import Warehouse
 from .history import read_history_data
+from .impact import read_impact_data
 
 CHANGES_LIMIT = 200
 
@@ -42,6 +43,7 @@ def read_report_data(warehouse: Warehouse) -> dict[str, Any]:
             "changes": _changes(rows, q) if has_changes else [],
         }
         data.update(read_history_data(rows, q))
+        data.update(read_impact_data(rows, q))
     return data
 
 
