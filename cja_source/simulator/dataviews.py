@@ -304,7 +304,7 @@ def render_component(c: Component, exp: frozenset[str]) -> dict[str, Any]:
         "schemaPath": c.source_field_id,
     }
     for name, v in values.items():
-        if name in exp:
+        if name in exp and v is not None:  # the spec types each as a string, never null
             out[name] = v
     return out
 

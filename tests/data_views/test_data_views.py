@@ -5,9 +5,11 @@ new data view), and components answered as a bare list beside spring-shaped page
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
+from cja_source.errors import CJAError
 from cja_sync.run.sync import run_sync
 
 from ..helpers import fast_settings, query
@@ -128,3 +130,24 @@ def test_components_off_by_default_and_views_still_answer(make_sim, duckdb_opts)
     assert query(opts, "SELECT data_view_id, id, kind FROM {t}data_view_components") == []
     assert query(opts, "SELECT data_view_id, component_id FROM {t}data_view_component_datasets") == []
     assert query(opts, "SELECT count(*) FROM {t}dataset_impact") == [(0,)]
+
+
+def test_a_component_without_id_ends_the_run_in_one_line(make_sim, duckdb_opts):
+    sim = make_sim(seed=5, connections=10)
+    opts = duckdb_opts()
+    cfg = fast_settings(sim, page_size=PAGE, data_view_components=True)
+    run_sync(cfg, opts)
+    before = query(opts, "SELECT data_view_id, id, deleted_in_source_at FROM {t}data_view_components")
+    store = sim.org.dataviews
+    dvid = sim.data_view_ids()[0]
+    dv = store.views[dvid]
+    broken = (replace(dv.components[0], id=""), *dv.components[1:])
+    store.views[dvid] = replace(
+        dv, components=broken, f={**dv.f, "modifiedDate": dv.f["modifiedDate"] + 1000}
+    )
+    with pytest.raises(CJAError) as err:
+        run_sync(cfg, opts)
+    message = err.value.message
+    assert "/data/dataviews/{data_view_id}/" in message and dvid in message and "\n" not in message
+    # nothing of the failed run reached the tables
+    assert query(opts, "SELECT data_view_id, id, deleted_in_source_at FROM {t}data_view_components") == before
