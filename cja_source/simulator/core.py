@@ -254,6 +254,13 @@ class Simulator:
                 return self._counters.snapshot()
             if action == "truth":
                 return truth_json(self.truth())
+            if action == "data_views":
+                t = self.data_view_truth()
+                return {
+                    "data_views": t["data_views"],
+                    "components": len(t["components"]),
+                    "component_datasets": len(t["component_datasets"]),
+                }
             if action == "now":
                 return {"now": self.now.isoformat()}
             if action == "faults":
