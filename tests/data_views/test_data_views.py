@@ -151,3 +151,13 @@ def test_a_component_without_id_ends_the_run_in_one_line(make_sim, duckdb_opts):
     assert "/data/dataviews/{data_view_id}/" in message and dvid in message and "\n" not in message
     # nothing of the failed run reached the tables
     assert query(opts, "SELECT data_view_id, id, deleted_in_source_at FROM {t}data_view_components") == before
+
+
+def test_data_views_off_asks_nothing_and_reports_no_orphan(make_sim, duckdb_opts):
+    sim = make_sim(seed=5, connections=6)
+    opts = duckdb_opts()
+    run_sync(fast_settings(sim, data_views=False), opts)
+    assert sim.count("dataviews") == sim.count("dimensions") == 0
+    # no listing says any connection is unread: the views answer, empty
+    for view in ("orphan_connections", "orphan_data_views", "connection_impact", "dataset_impact"):
+        assert query(opts, f"SELECT count(*) FROM {{t}}{view}") == [(0,)]
