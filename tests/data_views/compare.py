@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..health_helpers import expected_connections, expected_pairs
 from ..helpers import query
 from ..truth_compare import ts
 
@@ -78,6 +79,15 @@ def impact_truth(sim: Any) -> dict[str, Any]:
     }
 
 
+def failing_connections(opts: Any, sim: Any) -> set[str]:
+    """Connections whose worst status is FAILED or STUCK by the simulator's truth, its clock set to
+    the time the views measure ages to (tests/health_helpers.py)."""
+    sim.set_now(query(opts, "SELECT max(as_of) FROM {t}health_reference")[0][0])
+    truth = sim.truth()
+    conns = expected_connections(truth, expected_pairs(truth, 168, 48))
+    return {c for c, row in conns.items() if row["worst_status"] in ("FAILED", "STUCK")}
+
+
 def assert_impact_exact(opts: Any, sim: Any) -> int:
     """The impact views equal the truth; returns how many (connection, data view) rows a failed or
     stuck connection hits."""
@@ -90,12 +100,7 @@ def assert_impact_exact(opts: Any, sim: Any) -> int:
     assert {r[1] for r in orphans} <= {"MISSING", "DELETED"}
     impact = query(opts, "SELECT connection_id, data_view_id, worst_status FROM {t}connection_impact")
     assert {(r[0], r[1]) for r in impact} == truth["feeds"]
-    failing = {
-        r[0]
-        for r in query(
-            opts, "SELECT connection_id FROM {t}connection_health WHERE worst_status IN ('FAILED', 'STUCK')"
-        )
-    }
+    failing = failing_connections(opts, sim)
     hit = {(r[0], r[1]) for r in impact if r[2] in ("FAILED", "STUCK")}
     assert hit == {(c, dv) for c, dv in truth["feeds"] if c in failing}
     return len(hit)

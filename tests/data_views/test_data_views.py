@@ -71,6 +71,10 @@ def test_idle_resync_and_four_changes(make_sim, request, warehouse):
     sim.delete_data_view(soft)
     sim.delete_data_view(hard, hard=True)
     added = sim.add_data_view(conns[0])
+    # a connection deleted under a data view that stays: the data view becomes an orphan
+    busy = {truth[i]["parentDataGroupId"] for i in (moved, grown, soft, hard)} | {target, conns[0]}
+    stranded = next(i for i in live[4:] if truth[i]["parentDataGroupId"] not in busy)
+    sim.delete_connection(truth[stranded]["parentDataGroupId"])
 
     sim.reset_counters()
     summary = run_sync(cfg, opts)
@@ -107,6 +111,7 @@ def test_idle_resync_and_four_changes(make_sim, request, warehouse):
         (r[0], r[1]) for r in query(opts, "SELECT data_view_id, id FROM {t}data_view_components")
     }
     assert summary.reconciled["data_views_deleted"] == 1  # the hard deletion; the soft one came listed
+    assert (stranded, "DELETED") in set(query(opts, "SELECT data_view_id, reason FROM {t}orphan_data_views"))
 
 
 def test_bare_list_components_and_spring_pages(make_sim, duckdb_opts):
