@@ -118,7 +118,6 @@ def component_batch(ctx: SyncContext, page: list[Row]) -> ComponentBatch:
         for (dvid, kind), items in zip(
             tasks, pool.map(lambda t: component_items(ctx, *t), tasks), strict=True
         ):
-            ctx.count("data_view_component_lists")
             for item in items:
                 batch.components.append(component_row(item, dvid, kind, ctx.org_id, ctx.now))
                 batch.datasets.extend(component_dataset_rows(item, dvid, ctx.org_id, ctx.now))
