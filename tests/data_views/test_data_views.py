@@ -15,13 +15,14 @@ from cja_sync.run.sync import run_sync
 from ..helpers import fast_settings, query
 from .compare import assert_data_views_exact, assert_impact_exact, impact_truth
 
-# one listing page for the ~60 data views of a 40-connection org
+# one listing page for the ~30 data views of the orgs below
 PAGE = 100
+CONNECTIONS = 20
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
 def test_an_org_never_seen_is_exact(make_sim, request, warehouse):
-    sim = make_sim(seed=5)
+    sim = make_sim(seed=5, connections=CONNECTIONS)
     opts = request.getfixturevalue("duckdb_opts" if warehouse == "duckdb" else "pg_opts")()
     summary = run_sync(fast_settings(sim, page_size=PAGE, data_view_components=True), opts)
     truth = sim.data_view_truth()
@@ -48,7 +49,7 @@ def test_an_org_never_seen_is_exact(make_sim, request, warehouse):
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
 def test_idle_resync_and_four_changes(make_sim, request, warehouse):
-    sim = make_sim(seed=6)
+    sim = make_sim(seed=6, connections=CONNECTIONS)
     opts = request.getfixturevalue("duckdb_opts" if warehouse == "duckdb" else "pg_opts")()
     cfg = fast_settings(sim, page_size=PAGE, data_view_components=True)
     run_sync(cfg, opts)
@@ -115,7 +116,7 @@ def test_idle_resync_and_four_changes(make_sim, request, warehouse):
 
 
 def test_bare_list_components_and_spring_pages(make_sim, duckdb_opts):
-    sim = make_sim(seed=7, page_shape="spring", component_shape="list")
+    sim = make_sim(seed=7, connections=CONNECTIONS, page_shape="spring", component_shape="list")
     opts = duckdb_opts()
     run_sync(fast_settings(sim, page_size=7, data_view_components=True), opts)
     total = len(sim.data_view_truth()["data_views"])
@@ -125,7 +126,7 @@ def test_bare_list_components_and_spring_pages(make_sim, duckdb_opts):
 
 
 def test_components_off_by_default_and_views_still_answer(make_sim, duckdb_opts):
-    sim = make_sim(seed=5)
+    sim = make_sim(seed=5, connections=CONNECTIONS)
     opts = duckdb_opts()
     run_sync(fast_settings(sim, page_size=PAGE), opts)
     assert sim.count("dimensions") == sim.count("metrics") == 0
@@ -138,7 +139,7 @@ def test_components_off_by_default_and_views_still_answer(make_sim, duckdb_opts)
 
 
 def test_a_component_without_id_ends_the_run_in_one_line(make_sim, duckdb_opts):
-    sim = make_sim(seed=5, connections=10)
+    sim = make_sim(seed=5, connections=6)
     opts = duckdb_opts()
     cfg = fast_settings(sim, page_size=PAGE, data_view_components=True)
     run_sync(cfg, opts)
