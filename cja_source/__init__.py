@@ -4,6 +4,7 @@ A catalogue of resources: every connection of the org, its datasets, every datas
 connections' validation errors and B2B containers, and the data source types. One paged listing of
 connections feeds every per-connection table; backfill lists are asked only for pairs whose
 `backfillSummary` moved since the last successful sync (the contract's rule, see backfill_plan).
+Last, the data views each connection feeds and their components (see data_views).
 """
 
 from __future__ import annotations
@@ -392,20 +393,7 @@ def data_view_listing(ctx: SyncContext) -> Iterator[list[dict[str, Any]]]:
     name="data_views",
     primary_key="id",
     write_disposition="merge",
-    columns=_hints(
-        **DELETABLE,
-        connection_id="text",
-        name="text",
-        description="text",
-        is_deleted="bool",
-        modified_date="timestamp",
-        created_date="timestamp",
-        recent_recorded_access="date",
-        segment_list="json",
-        session_definition="json",
-        components_synced_at="timestamp",
-        components_modified_date="timestamp",
-    ),
+    columns=_hints(**DELETABLE, **dv.DATA_VIEW_TYPES),
 )
 def data_views(page: list[dict[str, Any]], ctx: SyncContext) -> TDataItems:
     """One row per data view ever seen: its connection (`parentDataGroupId`), every list expansion;
@@ -425,20 +413,7 @@ def data_view_component_batches(page: list[dict[str, Any]], ctx: SyncContext) ->
     name="data_view_components",
     primary_key=("data_view_id", "id"),
     write_disposition="merge",
-    columns=_hints(
-        "data_view_id",
-        "id",
-        "kind",
-        org_id="text",
-        last_seen_at="timestamp",
-        deleted_in_source_at="timestamp",
-        name="text",
-        description="text",
-        source_field_id="text",
-        type="text",
-        hidden="bool",
-        has_data="bool",
-    ),
+    columns=_hints("data_view_id", "id", "kind", **dv.COMPONENT_TYPES),
 )
 def data_view_components(batch: dv.ComponentBatch, ctx: SyncContext) -> TDataItems:
     """One row per dimension or metric of a data view, hidden ones included (with

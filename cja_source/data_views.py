@@ -37,6 +37,34 @@ MAX_LISTING_PASSES = 3
 
 Row = dict[str, Any]
 
+# Column types the tables must have from their first sync, whether or not a value came (views,
+# merges and the next run's snapshot read them).
+DATA_VIEW_TYPES = {
+    "connection_id": "text",
+    "name": "text",
+    "description": "text",
+    "is_deleted": "bool",
+    "modified_date": "timestamp",
+    "created_date": "timestamp",
+    "recent_recorded_access": "date",
+    # lists: one JSON value each, not a nested table
+    "segment_list": "json",
+    "session_definition": "json",
+    "components_synced_at": "timestamp",
+    "components_modified_date": "timestamp",
+}
+COMPONENT_TYPES = {
+    "org_id": "text",
+    "last_seen_at": "timestamp",
+    "deleted_in_source_at": "timestamp",
+    "name": "text",
+    "description": "text",
+    "source_field_id": "text",
+    "type": "text",
+    "hidden": "bool",
+    "has_data": "bool",
+}
+
 
 @dataclass
 class ComponentBatch:
