@@ -393,7 +393,7 @@ def data_view_listing(ctx: SyncContext) -> Iterator[list[dict[str, Any]]]:
     name="data_views",
     primary_key="id",
     write_disposition="merge",
-    columns=_hints(**DELETABLE, **dv.DATA_VIEW_TYPES),
+    columns=_hints("id", **DELETABLE, **dv.DATA_VIEW_TYPES),
 )
 def data_views(page: list[dict[str, Any]], ctx: SyncContext) -> TDataItems:
     """One row per data view ever seen: its connection (`parentDataGroupId`), every list expansion;
