@@ -21,7 +21,7 @@ def read_impact(reader: Any) -> dict[str, list[dict[str, Any]]]:
         "connections": rows(
             "SELECT org_id, connection_id, connection_name, data_view_id, data_view_name, worst_status "
             f"FROM {q('connection_impact')} WHERE severity >= 3 "
-            "ORDER BY connection_id, data_view_name, data_view_id"
+            "ORDER BY severity DESC, connection_name, connection_id, data_view_name, data_view_id"
         ),
         "datasets": rows(
             "SELECT org_id, connection_id, data_set_id, data_view_id, data_view_name, components "
