@@ -4,6 +4,7 @@ A catalogue of resources: every connection of the org, its datasets, every datas
 connections' validation errors and B2B containers, and the data source types. One paged listing of
 connections feeds every per-connection table; backfill lists are asked only for pairs whose
 `backfillSummary` moved since the last successful sync (the contract's rule, see backfill_plan).
+Last, the data views each connection feeds and their components (see data_views).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
+from . import data_views as dv
 from . import history, settings
 from .arrow_rows import backfills_table, datasets_table
 from .backfill_fetch import page_backfill_batches
@@ -145,6 +147,20 @@ def cja_source(
         listing | configured_containers(ctx),
         listing | dataset_container_fields(ctx),
         data_source_types(ctx),
+        *data_view_resources(ctx),
+    ]
+
+
+def data_view_resources(ctx: SyncContext) -> list[DltResource]:
+    """The data view tables (cja_source/data_views.py), with `data_views` on."""
+    if not ctx.cfg.data_views:
+        return []
+    listing = data_view_listing(ctx)
+    batches = listing | data_view_component_batches(ctx)
+    return [
+        listing | data_views(ctx),
+        batches | data_view_components(ctx),
+        batches | data_view_component_datasets(ctx),
     ]
 
 
@@ -359,3 +375,63 @@ def data_source_types(ctx: SyncContext) -> TDataItems:
         for t in types
         if isinstance(t, dict) and t.get("id")
     ]
+
+
+@dlt.resource(name="data_view_listing", selected=False)
+def data_view_listing(ctx: SyncContext) -> Iterator[list[dict[str, Any]]]:
+    """Pages of the data views listing (every expansion, deleted ones included). An org without
+    any gives one empty page, so that the tables below are created all the same."""
+    empty = True
+    for page in dv.data_view_pages(ctx):
+        empty = False
+        yield page
+    if empty:
+        yield []
+
+
+@dlt.transformer(
+    name="data_views",
+    primary_key="id",
+    write_disposition="merge",
+    columns=_hints("id", **DELETABLE, **dv.DATA_VIEW_TYPES),
+)
+def data_views(page: list[dict[str, Any]], ctx: SyncContext) -> TDataItems:
+    """One row per data view ever seen: its connection (`parentDataGroupId`), every list expansion;
+    `deleted_in_source_at` once it is listed isDeleted or no longer listed."""
+    yield from ctx.materialize_once("data_views")
+    if page:
+        yield dv.data_view_rows(ctx, page)
+
+
+@dlt.transformer(name="data_view_component_batches", selected=False)
+def data_view_component_batches(page: list[dict[str, Any]], ctx: SyncContext) -> Iterator[dv.ComponentBatch]:
+    """Dimensions and metrics of the page's new or modified data views (data_view_components on)."""
+    yield dv.component_batch(ctx, page)  # even empty: the tables below are created from it
+
+
+@dlt.transformer(
+    name="data_view_components",
+    primary_key=("data_view_id", "id"),
+    write_disposition="merge",
+    columns=_hints("data_view_id", "id", "kind", **dv.COMPONENT_TYPES),
+)
+def data_view_components(batch: dv.ComponentBatch, ctx: SyncContext) -> TDataItems:
+    """One row per dimension or metric of a data view, hidden ones included (with
+    data_view_components on); `deleted_in_source_at` marks those gone from a re-read or deleted
+    data view."""
+    yield from ctx.materialize_once("data_view_components")
+    if batch.components:
+        yield batch.components
+
+
+@dlt.transformer(
+    name="data_view_component_datasets",
+    primary_key=("data_view_id", "component_id", "data_set_id"),
+    write_disposition="merge",
+    columns=_hints("data_view_id", "component_id", "data_set_id", org_id="text", last_seen_at="timestamp"),
+)
+def data_view_component_datasets(batch: dv.ComponentBatch, ctx: SyncContext) -> TDataItems:
+    """One row per dataset a component reads (its dataSetIds)."""
+    yield from ctx.materialize_once("data_view_component_datasets")
+    if batch.datasets:
+        yield batch.datasets

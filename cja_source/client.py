@@ -288,12 +288,14 @@ class CJAClient:
         page_size: int,
         next_limit: Callable[[list[dict[str, Any]], int], int] | None = None,
         guard: PagingGuard | None = None,
+        bare_list: bool = False,
     ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
         """Yield (items, page body without content) for every page; `page_size` is the first page's
         limit, `next_limit` (given the page and its limit) the next one's. A timed-out page is asked
         again at half the size, since the gateway cuts every request at 60 s; at the smallest size
         it gets the retries of any request, and then the run ends. `guard` raises PagingError when
-        the listing cannot end (not retried: asking again would not help)."""
+        the listing cannot end (not retried: asking again would not help). With `bare_list` an answer
+        that is a plain list is taken as every item at once."""
         cursor = CJAPagePaginator(limit=page_size)
         most = settings.MAX_PAGE_SIZE  # after a timeout, no page larger than the one asked since
         while cursor.has_next_page:
@@ -309,6 +311,13 @@ class CJAClient:
                     raise with_note(exc, f"with pages of {cursor.limit}{halved}", sep=" ") from None
                 most = cursor.limit
                 logger.info("page timed out at %s; asking again with limit=%d", path, cursor.limit)
+                continue
+            if bare_list and isinstance(body, list):
+                page = cursor.page
+                items = cursor.take_list(body)
+                if guard is not None:
+                    guard.check_items(items, page)
+                yield items, {}
                 continue
             if not isinstance(body, dict) or not isinstance(body.get("content", []), list):
                 raise MalformedResponseError(f"CJA API answered a page without a content list at {path}")

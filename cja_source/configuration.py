@@ -81,6 +81,10 @@ class CJASourceConfiguration(BaseConfiguration):
     locale: str = "en_US"
     backfills: str = "auto"
     fetch_schema_info: bool = False
+    # data views are listed on every sync (a page per page_size); their dimensions and metrics cost
+    # two calls per new or modified data view
+    data_views: bool = True
+    data_view_components: bool = False
     request_timeout: float = settings.GATEWAY_TIMEOUT_SECONDS
     max_attempts: int = settings.MAX_ATTEMPTS
     backoff_base: float = 1.0

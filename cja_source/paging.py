@@ -59,6 +59,13 @@ class CJAPagePaginator:
         self.advance(body, len(content))
         return items
 
+    def take_list(self, body: list[Any]) -> list[Any]:
+        """A bare list (no envelope) is the whole answer: there is no page to ask for after it. The
+        spec documents a data view's dimensions and metrics this way, the guide as a page."""
+        self.pages_read += 1
+        self.has_next_page = False
+        return body[self.skip :] if self.skip else body
+
     def advance(self, body: dict[str, Any], count: int | None = None) -> None:
         self.pages_read += 1
         if count is None:

@@ -50,6 +50,7 @@ class WarehouseSnapshot:
     # and absent here is COMPLETED, which keeps this small for the ~500k backfills of a large org
     backfills_status: dict[str, str] = field(default_factory=dict)
     last_success_at: dict[str, datetime] = field(default_factory=dict)  # org -> started_at
+    data_views: dict[str, Any] = field(default_factory=dict)  # id -> data_view_rows.DataViewState
 
     @property
     def empty(self) -> bool:

@@ -40,6 +40,9 @@ ENDPOINTS: dict[str, str] = {
     "get": "/data/connections/{connection_id}",
     "backfills": "/data/connections/{connection_id}/datasets/{data_set_id}/backfills",
     "configurationSettings": "/data/connections/configurationSettings",
+    "dataviews": "/data/dataviews",
+    "dimensions": "/data/dataviews/{data_view_id}/dimensions",
+    "metrics": "/data/dataviews/{data_view_id}/metrics",
 }
 
 # Guardrails (Adobe's "system-enforced" limits): they bound every paged read, so a listing that
@@ -91,6 +94,48 @@ LIST_EXPANSIONS: tuple[str, ...] = (
 INLINE_BACKFILLS_EXPANSION = "granularBackfills"
 # schemaInfo is only accepted by the by-id endpoint.
 SCHEMA_INFO_EXPANSIONS = ("dataSets", "schemaInfo")
+
+# Data views (the OpenAPI file's /data/dataviews paths): every list expansion, deleted data views
+# included so that a deletion is seen as `isDeleted`, not only as an absence.
+DATA_VIEW_EXPANSIONS: tuple[str, ...] = (
+    "name",
+    "description",
+    "owner",
+    "isDeleted",
+    "parentDataGroupId",
+    "segmentList",
+    "currentTimezoneOffset",
+    "timezoneDesignator",
+    "modified",
+    "createdDate",
+    "organization",
+    "curationEnabled",
+    "recentRecordedAccess",
+    "sessionDefinition",
+    "externalData",
+    "containerNames",
+)
+# Adobe's guardrail is 2,000 data views per org; deleted ones are listed too, so twice that bounds
+# a listing that never says "last".
+MAX_DATA_VIEWS_PER_ORG = 4000
+# A dimension's or metric's fields we store. Settings objects (persistence, attribution, format,
+# bucketing, field definitions) and usage summaries are left out: large, and about reporting, not
+# about which datasets a component reads.
+COMPONENT_EXPANSIONS: tuple[str, ...] = (
+    "description",
+    "sourceFieldId",
+    "sourceFieldName",
+    "sourceFieldType",
+    "hidden",
+    "hasData",
+    "type",
+    "dataSetIds",
+    "dataSetType",
+    "schemaPath",
+)
+COMPONENT_KINDS = ("dimension", "metric")  # endpoint "dimensions" / "metrics"
+# No limit on components per data view is documented; a list past this many stops with an error.
+MAX_COMPONENTS_PER_LIST = 20_000
 
 # Gateway error codes -> what the user should do about them.
 GATEWAY_HINTS: dict[str, str] = {

@@ -9,6 +9,7 @@ from typing import Any
 
 import dlt
 
+from .data_view_rows import read_states
 from .records import PairState, WarehouseSnapshot
 
 logger = logging.getLogger("cja_source")
@@ -80,6 +81,9 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
                     stored_counts[(cid, dsid)] = int(count)
                 select = f"SELECT id, first_seen_at, status FROM {q('backfills')} {where}"
                 _read_backfills(sql, select, args, snap)
+            if "data_views" in present:
+                columns = table_columns(pipeline, "data_views")
+                snap.data_views = read_states(sql, q("data_views"), columns, where, args)
             if "sync_runs" in present:
                 for org, started in rows_of(
                     sql,

@@ -45,8 +45,11 @@ def sim() -> Iterator[Simulator]:
 
 
 def _sync(sim: Simulator, opts: RunOptions) -> dlt.Pipeline:
-    # endpoint mode: every backfill list by its own request, so requests_backfills exists too
-    run_sync(fast_settings(sim, fetch_schema_info=True, backfills="endpoint"), opts)
+    # endpoint mode: every backfill list by its own request, so requests_backfills exists too; data
+    # view components on, so their tables have every column and requests_dimensions exists
+    run_sync(
+        fast_settings(sim, fetch_schema_info=True, backfills="endpoint", data_view_components=True), opts
+    )
     return make_pipeline(opts)
 
 

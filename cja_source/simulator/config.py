@@ -31,6 +31,9 @@ class SimConfig:
     # ids with characters a URL path must percent-encode (see generate.ODD_ID_SUFFIXES)
     odd_ids: bool = False
     page_shape: str = "guide"
+    # a data view's dimensions and metrics: "page" (an envelope of page_shape) or "list" (a bare
+    # list, as the spec's response schema reads)
+    component_shape: str = "page"
     cache_max_age: float = 0.0
     now: datetime | None = None
     # connection and dataset names from simulator/hostile.py (markup, escapes, NUL, 100 KB, ...)
@@ -39,6 +42,8 @@ class SimConfig:
     def __post_init__(self) -> None:
         if self.page_shape not in ("guide", "spring"):
             raise ValueError(f"page_shape must be 'guide' or 'spring', not {self.page_shape!r}")
+        if self.component_shape not in ("page", "list"):
+            raise ValueError(f"component_shape must be 'page' or 'list', not {self.component_shape!r}")
         if self.connections < 0:
             raise ValueError("connections must be >= 0")
         if self.max_datasets_per_connection < 1:
@@ -153,4 +158,15 @@ BACKFILL_STATUSES: tuple[str, ...] = ("COMPLETED", "FAILED", "IN_PROGRESS", "IN_
 INCLUDE_STATUS: dict[str, str] = {"inProgress": "IN_PROGRESS", "completed": "COMPLETED", "failed": "FAILED"}
 B2B_CONTAINERS: tuple[str, ...] = ("account", "globalAccount", "opportunity", "buyingGroup")
 DATASET_TYPES: tuple[str, ...] = ("event", "lookup", "profile", "summary")
-ENDPOINTS: tuple[str, ...] = ("token", "list", "get", "backfills", "configurationSettings", "search")
+ENDPOINTS: tuple[str, ...] = (
+    "token",
+    "list",
+    "get",
+    "backfills",
+    "configurationSettings",
+    "search",
+    "dataviews",
+    "dataview",
+    "dimensions",
+    "metrics",
+)

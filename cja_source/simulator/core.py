@@ -10,6 +10,8 @@ import orjson
 
 from .api import Api
 from .config import SimConfig
+from .dataview_api import DataViewApi
+from .dataviews import truth_of
 from .faults import Faults
 from .gateway import Counters, Gateway
 from .model import BF_STATUS, ms_to_dt, parse_iso_ms
@@ -26,6 +28,7 @@ class Simulator:
         self.gateway = Gateway(self.cfg)
         self._counters = Counters()
         self.api = Api(self.cfg, self.org, self.faults)
+        self.dataview_api = DataViewApi(self.cfg, self.org)
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -194,6 +197,43 @@ class Simulator:
         """{backfill id: status}, in one scan of the org."""
         self.org.set_backfill_statuses(statuses)
 
+    # ----- data views -----
+
+    def data_view_truth(self) -> dict[str, Any]:
+        """{"data_views": {id: item}, "components": {(dv, id): item}, "component_datasets": {(dv, c, ds)}}"""
+        with self.org.lock:
+            return truth_of(self.org.dataviews)
+
+    def data_view_ids(self, deleted: bool = False) -> list[str]:
+        with self.org.lock:
+            return sorted(v.id for v in self.org.dataviews.views.values() if v.is_deleted == deleted)
+
+    def _dataset_ids(self, cid: str) -> list[str]:
+        c = self.org.get(cid)
+        return [d.id for d in c.ds] if c is not None else []
+
+    def move_data_view(self, dvid: str, cid: str) -> None:
+        with self.org.lock:
+            self.org.dataviews.move(dvid, cid, self._dataset_ids(cid), self.org.now_ms)
+
+    def delete_data_view(self, dvid: str, hard: bool = False) -> None:
+        with self.org.lock:
+            self.org.dataviews.delete(dvid, hard)
+
+    def add_data_view(self, cid: str, **fields: Any) -> str:
+        with self.org.lock:
+            return self.org.dataviews.add(cid, self._dataset_ids(cid), self.org.now_ms, **fields)
+
+    def add_component(self, dvid: str, kind: str = "dimension", **fields: Any) -> str:
+        with self.org.lock:
+            store = self.org.dataviews
+            dsids = self._dataset_ids(store.need(dvid).f["parentDataGroupId"])
+            return store.add_component(dvid, kind, dsids, self.org.now_ms, **fields)
+
+    def remove_component(self, dvid: str, component_id: str) -> None:
+        with self.org.lock:
+            self.org.dataviews.remove_component(dvid, component_id, self.org.now_ms)
+
     # ----- admin route -----
 
     def _admin(self, method: str, action: str, body: bytes) -> tuple[int, Any]:
@@ -214,6 +254,13 @@ class Simulator:
                 return self._counters.snapshot()
             if action == "truth":
                 return truth_json(self.truth())
+            if action == "data_views":
+                t = self.data_view_truth()
+                return {
+                    "data_views": t["data_views"],
+                    "components": len(t["components"]),
+                    "component_datasets": len(t["component_datasets"]),
+                }
             if action == "now":
                 return {"now": self.now.isoformat()}
             if action == "faults":
@@ -237,6 +284,8 @@ class Simulator:
             }
         elif action == "set_backfill_status":
             self.set_backfill_status(a["backfillId"], a["status"])
+        elif action in _DATA_VIEW_ACTIONS:
+            return self._data_view_action(action, a)
         elif action == "set_now":
             self.set_now(ms_to_dt(parse_iso_ms(a["now"])))
         elif action == "advance":
@@ -251,6 +300,25 @@ class Simulator:
         else:
             raise KeyError(f"unknown admin action {action}")
         return {"ok": True, "now": self.now.isoformat()}
+
+    def _data_view_action(self, action: str, a: dict[str, Any]) -> Any:
+        if action == "add_data_view":
+            return {"dataViewId": self.add_data_view(a["connectionId"], **a.get("fields", {}))}
+        if action == "add_component":
+            kind = a.get("kind", "dimension")
+            return {"componentId": self.add_component(a["dataViewId"], kind, **a.get("fields", {}))}
+        if action == "move_data_view":
+            self.move_data_view(a["dataViewId"], a["connectionId"])
+        elif action == "delete_data_view":
+            self.delete_data_view(a["dataViewId"], bool(a.get("hard", False)))
+        else:
+            self.remove_component(a["dataViewId"], a["componentId"])
+        return {"ok": True, "now": self.now.isoformat()}
+
+
+_DATA_VIEW_ACTIONS = frozenset(
+    {"add_data_view", "add_component", "move_data_view", "delete_data_view", "remove_component"}
+)
 
 
 def truth_json(t: Truth) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from random import Random
 from typing import Any
 
 from .config import BACKFILL_STATUSES, SimConfig
+from .dataviews import DataViewStore
 from .generate import Generator
 from .model import BF_ID, Connection, Dataset, dt_to_ms, ms_to_dt, parse_iso_ms
 
@@ -28,6 +29,8 @@ class Org:
         self.mut_rng = Random(cfg.seed + 1)  # mutations stay deterministic, independent of generation
         conns = [self.gen.connection() for _ in range(cfg.connections)]
         self.conns: dict[str, Connection] = {c.uuid: c for c in conns}
+        self.dataviews = DataViewStore(cfg.seed, cfg.org_id, self.gen.users, cfg.hostile_names)
+        self.dataviews.generate(conns, self.now_ms)
         self.version = 0
         self._cache: tuple[float, dict[str, Connection]] | None = None
 

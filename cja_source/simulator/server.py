@@ -16,6 +16,7 @@ from .faults import mutate_items
 if TYPE_CHECKING:
     from .core import Simulator
 
+DATAVIEW_ROUTES = frozenset({"dataviews", "dataview", "dimensions", "metrics"})
 _LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 
 
@@ -23,6 +24,8 @@ def route_of(path: str) -> tuple[str, list[str]]:
     """Endpoint name (counter key) and path arguments. configurationSettings and search are matched before
     the {connectionId} pattern, since both would otherwise look like a connection id."""
     parts = [unquote(p) for p in path.strip("/").split("/")]
+    if parts[:2] == ["data", "dataviews"]:
+        return _dataview_route(parts[2:])
     if parts[:2] != ["data", "connections"]:
         return "other", []
     rest = parts[2:]
@@ -36,6 +39,16 @@ def route_of(path: str) -> tuple[str, list[str]]:
         return "get", rest
     if len(rest) == 4 and rest[1] == "datasets" and rest[3] == "backfills":
         return "backfills", [rest[0], rest[2]]
+    return "other", []
+
+
+def _dataview_route(rest: list[str]) -> tuple[str, list[str]]:
+    if not rest:
+        return "dataviews", []
+    if len(rest) == 1 and rest[0] and rest[0] not in ("validate", "copy"):
+        return "dataview", rest
+    if len(rest) == 2 and rest[0] and rest[1] in ("dimensions", "metrics"):
+        return rest[1], [rest[0]]
     return "other", []
 
 
@@ -163,7 +176,8 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in parse_qsl(query, keep_blank_values=True):
             # a repeated list parameter (expansion=a&expansion=b) means the same as a comma list
             params[k] = f"{params[k]},{v}" if k in params else v
-        status, out = sim.api.handle(endpoint, args, params, sim.gateway.is_admin(client_id or ""))
+        api = sim.dataview_api if endpoint in DATAVIEW_ROUTES else sim.api
+        status, out = api.handle(endpoint, args, params, sim.gateway.is_admin(client_id or ""))
         if status == 200 and faults.malformed_item:
             mutate_items(faults.malformed_item, endpoint, out)
         if status == 200 and faults.take_malformed():

@@ -13,6 +13,7 @@ from ..text import cut, json_default, pad, ts, visible, width
 from ..warehouse.freshness import stale_after_hours, stale_syncs
 from ..warehouse.health_alerts import new_conditions
 from ..warehouse.reading import Warehouse, health_settings, open_for_reading
+from . import impact as dv_impact
 from .output import reader_may_leave
 
 CONDITIONS = ("failed", "stuck", "stale", "validation", "drop", "sync_stale")
@@ -113,6 +114,7 @@ def read_report(warehouse: Warehouse) -> dict[str, Any]:
             f"FROM {q('connection_health')} WHERE validation_errors > 0 ORDER BY connection_name"
         )
         drops = rows(f"SELECT * FROM {q('ingestion_drops')} ORDER BY drop_pct DESC, connection_id")
+        impact = dv_impact.read_impact(reader)
     problems.sort(key=_worst_first)
     stale = stale_orgs(orgs)
     return {
@@ -122,6 +124,7 @@ def read_report(warehouse: Warehouse) -> dict[str, Any]:
         "drops": drops,
         "sync_stale": stale,
         "conditions": _conditions(orgs, drops, stale),
+        "impact": impact,
     }
 
 
@@ -155,6 +158,7 @@ def only_org(report: dict[str, Any], org_id: str) -> dict[str, Any]:
         "drops": drops,
         "sync_stale": stale,
         "conditions": _conditions(orgs, drops, stale),
+        "impact": dv_impact.only_org(report["impact"], org_id),
     }
 
 
@@ -240,6 +244,7 @@ def print_report(report: dict[str, Any], limit: int | None = None, more: str = "
                 f"  {whose(v)}{cut(v['connection_name'], 60)} ({cut(v['connection_id'], 60)}): "
                 f"{v['validation_errors']}"
             )
+    dv_impact.print_impact(report.get("impact"), shown, limit)
 
 
 def org_labels(orgs: list[dict[str, Any]]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 from ..text import cut, hours, json_default, ts
 from .figures import CHART_IDS, WORST_CONNECTIONS, figures, thresholds
 from .history import HISTORY_CHART_IDS, history_tables_html
+from .impact import impact_html
 from .queries import CHANGES_LIMIT
 
 STALE_BADGE = ' <span class="badge s-STALE">STALE</span>'
@@ -61,6 +62,7 @@ finish of the latest successful sync (as of), not at the time of this report ({g
 <main>
 {charts}
 {_worst_table_html(data)}
+{impact_html(data)}
 {_changes_html(data)}
 {history_tables_html(data)}
 </main>

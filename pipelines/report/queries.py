@@ -8,6 +8,7 @@ from typing import Any
 from ..warehouse.freshness import stale_after_hours, stale_syncs
 from ..warehouse.reading import Warehouse, health_settings
 from .history import read_history_data
+from .impact import read_impact_data
 
 CHANGES_LIMIT = 200
 
@@ -43,6 +44,7 @@ def read_report_data(warehouse: Warehouse) -> dict[str, Any]:
             "changes": _changes(rows, q) if has_changes else [],
         }
         data.update(read_history_data(rows, q))
+        data.update(read_impact_data(rows, q))
     # the one wall-clock condition: a report of a warehouse whose syncs stopped says so on top
     ids = [o["org_id"] for o in data["orgs"]]
     hours = stale_after_hours(ids, float(health_settings().sync_stale_after_hours))

@@ -58,6 +58,9 @@ DATA_TABLES = (
     "connection_volume_history",
     "backfill_status_changes",
     "connections_history",
+    "data_views",
+    "data_view_components",
+    "data_view_component_datasets",
 )
 
 

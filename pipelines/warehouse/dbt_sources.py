@@ -53,6 +53,13 @@ KEYS: dict[str, tuple[str, ...]] = {
     "org_health_summary": ("org_id",),
     "ingestion_drops": ("connection_id",),
     "backfill_durations": ("backfill_id",),
+    "data_views": ("id",),
+    "data_view_components": ("data_view_id", "id"),
+    "data_view_component_datasets": ("data_view_id", "component_id", "data_set_id"),
+    "connection_impact": ("connection_id", "data_view_id"),
+    "orphan_connections": ("connection_id",),
+    "orphan_data_views": ("data_view_id",),
+    "dataset_impact": ("data_view_id", "data_set_id"),
 }
 # rows of these are required but have no key of their own
 NOT_NULL: dict[str, tuple[str, ...]] = {
@@ -77,12 +84,22 @@ RELATIONSHIPS: tuple[tuple[str, tuple[str, ...], str, tuple[str, ...]], ...] = (
     ("connections_history", ("connection_id",), "connections", ("id",)),
     ("connection_volume_history", ("connection_id",), "connections", ("id",)),
     ("backfill_status_changes", ("backfill_id",), "backfills", ("id",)),
+    # data_views.connection_id has no such test: a data view may read a connection never listed
+    ("data_view_components", ("data_view_id",), "data_views", ("id",)),
+    (
+        "data_view_component_datasets",
+        ("data_view_id", "component_id"),
+        "data_view_components",
+        ("data_view_id", "id"),
+    ),
 )
 
 BACKFILL_STATUSES = ("COMPLETED", "FAILED", "IN_PROGRESS", "IN_QUEUE")
 # NULL passes accepted_values (a first-seen backfill has no from_status)
 ACCEPTED: dict[tuple[str, str], tuple[str, ...]] = {
     ("backfills", "status"): BACKFILL_STATUSES,
+    ("data_view_components", "kind"): ("dimension", "metric"),
+    ("orphan_data_views", "reason"): ("MISSING", "DELETED"),
     ("backfill_status_changes", "from_status"): BACKFILL_STATUSES,
     ("backfill_status_changes", "to_status"): BACKFILL_STATUSES,
     ("sync_runs", "status"): ("running", "succeeded", "failed"),

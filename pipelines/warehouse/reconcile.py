@@ -64,6 +64,63 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: date
                     seen_at,
                     str(cfg.credentials.org_id),
                 )
+    changes.update(reconcile_data_views(pipeline, cfg, seen_at))
+    return changes
+
+
+def reconcile_data_views(
+    pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetime
+) -> dict[str, int]:
+    """After a successful load: data views the listing no longer returned are marked deleted (the
+    listing is the org's whole, deleted ones included, so only the org filters it); components
+    gone from a data view whose components were read again in this run are marked deleted, and
+    their dataset links removed; the components of a deleted data view are marked, never lost."""
+    changes: dict[str, int] = {}
+    if not cfg.data_views:
+        return changes
+    org = str(cfg.credentials.org_id)
+    with pipeline.sql_client() as sql:
+        q = sql.make_qualified_table_name
+        present = existing_tables(sql)
+        if "data_views" not in present:
+            return changes
+        views = q("data_views")
+
+        def run(name: str, statement: str, *args: Any) -> None:
+            result = sql.execute_sql(f"{statement} RETURNING 1", *args)
+            changes[name] = len(result or ())
+
+        run(
+            "data_views_deleted",
+            f"UPDATE {views} SET deleted_in_source_at = %s "
+            "WHERE org_id = %s AND last_seen_at < %s AND deleted_in_source_at IS NULL",
+            seen_at,
+            org,
+            seen_at,
+        )
+        reread = f"(SELECT id FROM {views} WHERE org_id = %s AND components_synced_at >= %s)"
+        if "data_view_components" in present:
+            comps = q("data_view_components")
+            run(
+                "data_view_components_deleted",
+                f"UPDATE {comps} SET deleted_in_source_at = %s WHERE deleted_in_source_at IS NULL AND "
+                f"(data_view_id IN (SELECT id FROM {views} WHERE org_id = %s "
+                f"AND deleted_in_source_at IS NOT NULL) OR (last_seen_at < %s AND data_view_id IN {reread}))",
+                seen_at,
+                org,
+                seen_at,
+                org,
+                seen_at,
+            )
+        if "data_view_component_datasets" in present:
+            run(
+                "data_view_component_datasets_removed",
+                f"DELETE FROM {q('data_view_component_datasets')} WHERE last_seen_at < %s "
+                f"AND data_view_id IN {reread}",
+                seen_at,
+                org,
+                seen_at,
+            )
     return changes
 
 

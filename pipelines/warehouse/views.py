@@ -38,7 +38,9 @@ VIEWS = (
 CHANGE_VIEWS = ("connection_changes",)
 # What the syncs observed over time (cja_source/observations.py): volume drops, backfill durations.
 HISTORY_VIEWS = ("ingestion_drops", "backfill_durations")
-ALL_VIEWS = VIEWS + CHANGE_VIEWS + HISTORY_VIEWS
+# What each connection and dataset feeds (cja_source/data_views.py): data views and their components.
+IMPACT_VIEWS = ("connection_impact", "orphan_connections", "orphan_data_views", "dataset_impact")
+ALL_VIEWS = VIEWS + CHANGE_VIEWS + HISTORY_VIEWS + IMPACT_VIEWS
 # what `with_views` turns into CTEs: a reader names these unqualified
 LOCAL_NAMES = frozenset({SETTINGS_TABLE, *ALL_VIEWS})
 # translated view statements by digest of what they depend on (see _view_statements)
@@ -93,6 +95,26 @@ NEEDED: dict[str, dict[str, str]] = {
         "to_status": "VARCHAR",
         "observed_at": "TIMESTAMPTZ",
         "previous_observed_at": "TIMESTAMPTZ",
+    },
+    # the impact views (cja_source/data_views.py)
+    "data_views": {
+        "id": "VARCHAR",
+        "org_id": "VARCHAR",
+        "connection_id": "VARCHAR",
+        "name": "VARCHAR",
+        "deleted_in_source_at": "TIMESTAMPTZ",
+    },
+    "data_view_components": {
+        "data_view_id": "VARCHAR",
+        "id": "VARCHAR",
+        "kind": "VARCHAR",
+        "hidden": "BOOLEAN",
+        "deleted_in_source_at": "TIMESTAMPTZ",
+    },
+    "data_view_component_datasets": {
+        "data_view_id": "VARCHAR",
+        "component_id": "VARCHAR",
+        "data_set_id": "VARCHAR",
     },
     # connection_changes (cja_source/history.py)
     "connections_history": {

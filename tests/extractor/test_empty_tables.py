@@ -18,6 +18,9 @@ CONTRACT_TABLES = (
     "configured_containers",
     "dataset_container_fields",
     "connections_history",
+    "data_views",
+    "data_view_components",
+    "data_view_component_datasets",
     "sync_runs",
 )
 

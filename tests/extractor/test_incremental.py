@@ -30,7 +30,9 @@ def test_unchanged_resync_asks_only_for_the_listing(make_sim, duckdb_opts):
     assert sim.count("token") == 1
     assert sim.count("list") == math.ceil(40 / 25)
     assert sim.count("backfills") == 0
-    assert sim.count() == 1 + math.ceil(40 / 25)  # no configurationSettings either: asked once a day
+    # no configurationSettings either (asked once a day); the data view listing is read every time
+    assert sim.count("dimensions") + sim.count("metrics") == 0
+    assert sim.count() == 1 + math.ceil(40 / 25) + sim.count("dataviews")
     assert second.rows["backfills"] == 0
     assert_matches_truth(opts, sim.truth())
     # first_seen_at survives the merge; last_seen_at moves

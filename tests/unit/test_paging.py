@@ -216,3 +216,11 @@ def test_with_note_keeps_type_status_and_code() -> None:
         503,
         "E1",
     )
+
+
+def test_a_bare_list_is_the_whole_answer() -> None:
+    """A data view's components may come as a plain list (the spec's schema): no page follows it."""
+    cursor = CJAPagePaginator(limit=2)
+    items = [{"id": "a"}, {"id": "b"}, {"id": "c"}]
+    assert cursor.take_list(items) == items
+    assert cursor.has_next_page is False and cursor.pages_read == 1
