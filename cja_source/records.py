@@ -35,6 +35,10 @@ class PairState:
     first_seen_at: datetime | None = None
     summary: SummaryKey | None = None
     schema_info: dict[str, Any] | None = None
+    # digest of the dataset item the row was written from (changes.py); None when deleted in
+    # source or written by a version without digests: the item is then written again
+    content_hash: str | None = None
+    live: bool = True  # not marked deleted in source
 
 
 @dataclass
@@ -43,6 +47,8 @@ class WarehouseSnapshot:
 
     connections_first_seen: dict[str, datetime] = field(default_factory=dict)
     connections_modified: dict[str, Any] = field(default_factory=dict)
+    # connections not marked deleted -> digest of the item their row was written from (or None)
+    connections_hash: dict[str, str | None] = field(default_factory=dict)
     pairs: dict[tuple[str, str], PairState] = field(default_factory=dict)
     backfills_first_seen: dict[str, datetime] = field(default_factory=dict)
     data_source_types_seen: dict[str, datetime] = field(default_factory=dict)  # locale -> last fetch
@@ -142,7 +148,11 @@ def _fit(value: Any, path: str, found: list[tuple[str, Any]]) -> Any:
 
 
 def connection_row(
-    item: dict[str, Any], org_id: str, now: datetime, first_seen: datetime | None
+    item: dict[str, Any],
+    org_id: str,
+    now: datetime,
+    first_seen: datetime | None,
+    content_hash: str | None = None,
 ) -> dict[str, Any]:
     row = {k: v for k, v in item.items() if k not in CONNECTION_LISTS}
     row["id"] = with_prefix(str(item["id"]))
@@ -151,6 +161,7 @@ def connection_row(
     row["first_seen_at"] = first_seen or now
     row["last_seen_at"] = now
     row["deleted_in_source_at"] = None
+    row["content_hash"] = content_hash
     return row
 
 
@@ -166,6 +177,7 @@ def dataset_row(
     now: datetime,
     state: PairState | None,
     schema_info: dict[str, Any] | None,
+    content_hash: str | None = None,
 ) -> dict[str, Any]:
     row = fit_wide_numbers(
         {k: v for k, v in item.items() if k not in DATASET_LISTS},
@@ -178,6 +190,7 @@ def dataset_row(
     row["first_seen_at"] = pair_first_seen(state, now)
     row["last_seen_at"] = now
     row["deleted_in_source_at"] = None
+    row["content_hash"] = content_hash
     return row
 
 
