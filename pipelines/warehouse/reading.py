@@ -72,6 +72,13 @@ class Reader:
             query = with_views(self.sql, query, self.settings, self.columns)
         return fetch_dicts(self.sql, query)
 
+    def stream(self, query: str) -> Iterator[dict[str, Any]]:
+        """The rows of `query` one at a time, fetched STREAM_ROWS at a time: for results as large
+        as a maximal org's datasets, of which the caller keeps a few."""
+        if self.settings is not None:
+            query = with_views(self.sql, query, self.settings, self.columns)
+        yield from stream_dicts(self.sql, query)
+
 
 def open_for_reading(opts: RunOptions) -> Warehouse:
     """The warehouse of `opts`, read-only. Raises NoSuccessfulSync, WarehouseUnavailable or
@@ -148,6 +155,21 @@ def fetch_dicts(sql: Any, query: str) -> list[dict[str, Any]]:
     with sql.execute_query(statement) as cur:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+# rows fetched at a time by Reader.stream
+STREAM_ROWS = 5_000
+
+
+def stream_dicts(sql: Any, query: str) -> Iterator[dict[str, Any]]:
+    """Like fetch_dicts, a chunk of rows at a time."""
+    dialect = getattr(sql.capabilities, "sqlglot_dialect", None) or "postgres"
+    statement = sqlglot.transpile(query, read="postgres", write=dialect)[0]
+    with sql.execute_query(statement) as cur:
+        names = [d[0] for d in cur.description]
+        while chunk := cur.fetchmany(STREAM_ROWS):
+            for r in chunk:
+                yield dict(zip(names, r, strict=True))
 
 
 def _synced_orgs(pipeline: dlt.Pipeline) -> list[str]:
