@@ -26,6 +26,7 @@ from ..errors import (
     setup_error,
 )
 from ..options import DEFAULT_DUCKDB_PATH, DEMO_DUCKDB_PATH, RunOptions
+from ..settings import runner_settings
 from ..text import cut
 from .duckdb_open import lock_conflict_error, waited_in_vain
 from .inline_views import with_views
@@ -100,7 +101,9 @@ def open_for_reading(opts: RunOptions) -> Warehouse:
         raise no_warehouse(path)
     if duckdb and not path.is_file():
         raise WarehouseUnavailable(f"cannot open the warehouse {where}: it is not a file; {fix}")
-    pipeline = make_pipeline(opts, read_only=True)
+    # DuckDB's memory capped as for a sync: the views over a maximal org's ~500k backfills took
+    # ~450 MB of DuckDB's own memory in `report` (bench P9), where a cap only costs some speed
+    pipeline = make_pipeline(opts, runner_settings().duckdb_memory_limit, read_only=True)
     try:
         orgs = _synced_orgs(pipeline)
     except Exception as exc:  # noqa: BLE001 - whatever stops the connection is the cause to report
