@@ -98,7 +98,8 @@ def fetch_pair(ctx: SyncContext, cid: str, dsid: str, summary_total: int | None)
 
 def pair_rows(ctx: SyncContext, cid: str, dsid: str, items: list[Any]) -> list[Row]:
     """Rows of one pair's backfills, first-seen times carried over from the warehouse."""
-    return backfill_rows(cid, dsid, items, ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
+    first_seen, _status = ctx.snapshot.pair_backfills(cid, dsid)
+    return backfill_rows(cid, dsid, items, ctx.org_id, ctx.now, first_seen)
 
 
 def relist_busy_connections(

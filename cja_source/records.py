@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard, cast
 
 import pendulum
+
+from .stored_backfills import StoredBackfills
 
 # Lists inside a connection that get tables of their own instead of dlt's nested tables.
 CONNECTION_LISTS = ("dataSets", "connectionValidationErrors", "configuredContainers")
@@ -56,10 +58,20 @@ class WarehouseSnapshot:
     # and absent here is COMPLETED, which keeps this small for the ~500k backfills of a large org
     backfills_status: dict[str, str] = field(default_factory=dict)
     last_success_at: dict[str, datetime] = field(default_factory=dict)  # org -> started_at
+    # the same as the two dicts above, by pair, as Arrow (snapshot.py reads this, not the dicts)
+    stored_backfills: StoredBackfills | None = None
 
     @property
     def empty(self) -> bool:
         return not self.connections_first_seen
+
+    def pair_backfills(
+        self, connection_id: str, data_set_id: str
+    ) -> tuple[Mapping[str, datetime], Mapping[str, str]]:
+        """(first seen by id, stored status by id of those not COMPLETED) of one pair's backfills."""
+        if self.stored_backfills is not None:
+            return self.stored_backfills.of_pair(connection_id, data_set_id)
+        return self.backfills_first_seen, self.backfills_status
 
 
 def with_prefix(connection_id: str) -> str:
@@ -200,7 +212,7 @@ def backfill_rows(
     items: Iterable[dict[str, Any]],
     org_id: str,
     now: datetime,
-    first_seen: dict[str, datetime],
+    first_seen: Mapping[str, datetime],
 ) -> list[dict[str, Any]]:
     rows = []
     seen: set[str] = set()

@@ -10,6 +10,7 @@ from typing import Any
 import dlt
 
 from .records import PairState, WarehouseSnapshot
+from .stored_backfills import StoredBackfills, rows_table, table_of
 
 logger = logging.getLogger("cja_source")
 
@@ -83,15 +84,13 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
                 )
             stored_counts: dict[tuple[str, str], int] = {}
             if "backfills" in present:
-                for cid, dsid, count in rows_of(
-                    sql,
-                    f"SELECT connection_id, data_set_id, COUNT(*) FROM {q('backfills')} {where} "
-                    "GROUP BY connection_id, data_set_id",
-                    *args,
-                ):
-                    stored_counts[(cid, dsid)] = int(count)
-                select = f"SELECT id, first_seen_at, status FROM {q('backfills')} {where}"
-                _read_backfills(sql, select, args, snap)
+                select = (
+                    f"SELECT connection_id, data_set_id, id, first_seen_at, status FROM {q('backfills')} "
+                    f"{where} ORDER BY connection_id, data_set_id"
+                )
+                snap.stored_backfills = _read_backfills(sql, select, args, duckdb=_is_duckdb(pipeline))
+                spans = snap.stored_backfills.spans
+                stored_counts = {pair: end - start for pair, (start, end) in spans.items()}
             if "sync_runs" in present:
                 for org, started in rows_of(
                     sql,
@@ -119,22 +118,23 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
     return snap
 
 
-# rows of the backfills table fetched at a time: a maximal org has ~500k, and all at once were
-# ~200 MB of tuples beside the dicts they fill
+# rows of the backfills table fetched at a time (a driver without Arrow results)
 SNAPSHOT_CHUNK_ROWS = 50_000
 
 
-def _read_backfills(sql: Any, statement: str, args: list[Any], snap: WarehouseSnapshot) -> None:
-    """First-seen time and open status of every stored backfill, one chunk of rows at a time.
-    Statuses and first-seen times repeat across many rows: one object each, not one per row."""
-    statuses: dict[str, str] = {}
-    times: dict[Any, Any] = {}
+def _read_backfills(sql: Any, statement: str, args: list[Any], duckdb: bool) -> StoredBackfills:
+    """Every stored backfill of the org as Arrow, by pair (stored_backfills.py): DuckDB hands its
+    result over as Arrow batches, other drivers a chunk of tuples at a time."""
     with sql.execute_query(statement, *args) as cursor:
-        while chunk := cursor.fetchmany(SNAPSHOT_CHUNK_ROWS):
-            for bid, first_seen, status in chunk:
-                snap.backfills_first_seen[bid] = times.setdefault(first_seen, first_seen)
-                if status != "COMPLETED":
-                    snap.backfills_status[bid] = statuses.setdefault(status, status)
+        if duckdb:
+            chunks: list[Any] = list(cursor.iter_arrow(chunk_size=SNAPSHOT_CHUNK_ROWS))
+        else:
+            chunks = [rows_table(chunk) for chunk in cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS)]
+    return StoredBackfills(table_of(chunks))
+
+
+def _is_duckdb(pipeline: dlt.Pipeline) -> bool:
+    return pipeline.destination.destination_name in ("duckdb", "motherduck")
 
 
 def _hash_column(pipeline: dlt.Pipeline, table: str) -> str:
