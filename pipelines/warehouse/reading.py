@@ -62,6 +62,7 @@ class Reader:
     def __init__(self, sql: Any, settings: dict[str, tuple[float, ...]] | None) -> None:
         self.sql, self.settings = sql, settings
         self.columns = existing_columns(sql) if settings is not None else {}
+        self._memory_steps = 0
 
     def q(self, name: str) -> str:
         if self.settings is not None and name in LOCAL_NAMES:
@@ -71,7 +72,23 @@ class Reader:
     def rows(self, query: str) -> list[dict[str, Any]]:
         if self.settings is not None:
             query = with_views(self.sql, query, self.settings, self.columns)
-        return fetch_dicts(self.sql, query)
+        while True:
+            try:
+                return fetch_dicts(self.sql, query)
+            except Exception as exc:
+                if not self._more_memory(exc):
+                    raise
+
+    def _more_memory(self, exc: Exception) -> bool:
+        """DuckDB opened with the sync's memory cap ran out of it: the next step of MORE_MEMORY
+        for this connection, True when there was one. Most operators spill to disk under the cap;
+        a few cannot (connection_changes over a long history splits much text at once)."""
+        if "out of memory" not in str(exc).lower() or self._memory_steps >= len(MORE_MEMORY):
+            return False
+        limit = MORE_MEMORY[self._memory_steps]
+        self._memory_steps += 1
+        self.sql.execute_sql("RESET memory_limit" if limit is None else f"SET memory_limit = '{limit}'")
+        return True
 
     def stream(self, query: str) -> Iterator[dict[str, Any]]:
         """The rows of `query` one at a time, fetched STREAM_ROWS at a time: for results as large
@@ -160,6 +177,10 @@ def fetch_dicts(sql: Any, query: str) -> list[dict[str, Any]]:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
+# What a reader's DuckDB gets after running out of memory under the sync's cap, step by step (the
+# maximal org's connection_changes needs ~160 MB), then DuckDB's
+# own default (80 % of RAM)
+MORE_MEMORY: tuple[str | None, ...] = ("192MB", "384MB", "1GB", None)
 # rows fetched at a time by Reader.stream
 STREAM_ROWS = 5_000
 
