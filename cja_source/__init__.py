@@ -161,7 +161,6 @@ def connection_listing(ctx: SyncContext) -> Iterator[ListingPage]:
     for page in read_ahead(pages, "cja-listing"):
         total += len(page.items)
         page.changes = tracker.page(page.items)
-        ctx.count("rows_unchanged_connections", len(page.items) - len(page.changes.connections))
         yield page
     if total == 0 and not ctx.allow_empty:
         raise EmptyListingError(
