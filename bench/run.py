@@ -7,7 +7,8 @@
     .venv/bin/python bench/run.py --rows P6R --p6-without-stats  # Postgres readers after a first sync
     .venv/bin/python bench/run.py --rows P4,P6         # the maximal org into DuckDB, then Postgres
     .venv/bin/python bench/run.py --rows P7            # four orgs at 12 req / 6 s each, one warehouse
-    .venv/bin/python bench/run.py --rows P8            # data views and their components, first and re-syncs
+    .venv/bin/python bench/run.py --rows P8,P9,P10     # the maximal org re-synced idle / 1 % changed
+    .venv/bin/python bench/run.py --rows P11           # data views and their components, first and re-syncs
 
 Every simulator runs in its own process (`cja-sync simulate`). See bench/README.md for what each row means.
 """
@@ -77,8 +78,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
         "--rows",
-        default="P1,P2,P3,P4,P5,P6,P6R,P7,P8",
-        help="comma list of P1..P8 (P6: maximal org into Postgres, needs P4; P6R: Postgres readers)",
+        default="P1,P2,P3,P4,P5,P6,P6R,P7,P8,P9,P10,P11",
+        help="comma list of P1..P11 (P6: maximal org into Postgres, needs P4; P6R: Postgres readers; "
+        "P8-P10: re-syncs of the maximal org and its readers; P11: data views and components)",
     )
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--connections", type=int, default=573, help="P1/P2 org size (reference org: 573)")
@@ -121,10 +123,14 @@ def main() -> int:
             from p7_fleet import p7
 
             p7(args, workdir, Sim, settings, row)
-        if "P8" in rows:
-            from p8_data_views import p8
+        if rows & {"P8", "P9", "P10"}:
+            from p8_p10 import p8_p10
 
-            p8(args, workdir)
+            p8_p10(args, workdir)
+        if "P11" in rows:
+            from p8_data_views import p8 as p11
+
+            p11(args, workdir)
     finally:
         if RESULTS:
             print_table()

@@ -21,9 +21,10 @@ from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
 from . import data_views as dv
-from . import history, settings
+from . import history, settings, unlisted
 from .arrow_rows import backfills_table, datasets_table
 from .backfill_fetch import page_backfill_batches
+from .changes import ChangeTracker, PageChanges, dataset_digest
 from .client import CJAClient, ClientConfig
 from .configuration import CJASourceConfiguration, load_settings
 from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
@@ -129,11 +130,11 @@ def cja_source(
         stats=stats if stats is not None else {},
     )
     listing = connection_listing(ctx)
+    # only connections present in the load may get a new version: unchanged ones are not in it
+    # (changes.py), and a filtered listing says nothing about the connections outside it. The
+    # versions of deleted connections are closed after the load (cja_sync's reconcile).
     history_versions = listing | connections_history(ctx)
-    if not history.listing_is_complete(config):
-        # a filtered listing says nothing about the connections outside it: only connections
-        # present in the load may get a new version or be closed
-        history_versions.apply_hints(merge_key="connection_id")
+    history_versions.apply_hints(merge_key="connection_id")
     backfill_batches = listing | backfills(ctx)
     return [
         listing,
@@ -166,13 +167,16 @@ def data_view_resources(ctx: SyncContext) -> list[DltResource]:
 
 @dlt.resource(name="connection_listing", selected=False)
 def connection_listing(ctx: SyncContext) -> Iterator[ListingPage]:
-    """Pages of the full connections listing (every list expansion); feeds the tables below."""
+    """Pages of the full connections listing (every list expansion); feeds the tables below.
+    Each page says which of its items changed since the warehouse stored them (changes.py)."""
     total = 0
     want_inline = ctx.want_inline
     params = listing_params(ctx.cfg, want_inline)
     pages = connection_pages(ctx.client, params, int(ctx.cfg.page_size), want_inline)
+    tracker = ChangeTracker(ctx.snapshot, everything=ctx.full)
     for page in read_ahead(pages, "cja-listing"):
         total += len(page.items)
+        page.changes = tracker.page(page.items)
         yield page
     if total == 0 and not ctx.allow_empty:
         raise EmptyListingError(
@@ -180,24 +184,45 @@ def connection_listing(ctx: SyncContext) -> Iterator[ListingPage]:
             "rights gets; add the credential's API user to a CJA product admin profile, or pass "
             "--allow-empty if the org really has no connection"
         )
+    unlisted.record(ctx.org_id, ctx.now, tracker.unlisted())
+
+
+def _changes(page: ListingPage) -> PageChanges:
+    if page.changes is None:  # a page not made by connection_listing: every item is new
+        page.changes = ChangeTracker(WarehouseSnapshot(), everything=True).page(page.items)
+    return page.changes
 
 
 @dlt.transformer(
     name="connections",
     primary_key="id",
     write_disposition="merge",
-    columns=_hints(**DELETABLE, modified_date="timestamp", created_date="timestamp", description="text"),
+    columns=_hints(
+        **DELETABLE,
+        modified_date="timestamp",
+        created_date="timestamp",
+        description="text",
+        content_hash="text",
+    ),
 )
 def connections(page: ListingPage, ctx: SyncContext) -> TDataItems:
-    """One row per connection ever seen; `deleted_in_source_at` marks those no longer listed."""
+    """One row per connection ever seen; `deleted_in_source_at` marks those no longer listed.
+    Only new and changed connections are written (`content_hash`, changes.py)."""
     first_seen = ctx.snapshot.connections_first_seen
-    yield [connection_row(c, ctx.org_id, ctx.now, first_seen.get(with_prefix(c["id"]))) for c in page.items]
+    changed = _changes(page).connections
+    yield [
+        connection_row(c, ctx.org_id, ctx.now, first_seen.get(cid), changed[cid])
+        for c in page.items
+        if (cid := with_prefix(c["id"])) in changed
+    ]
 
 
 @dlt.transformer(name=history.TABLE, **history.RESOURCE_HINTS)
 def connections_history(page: ListingPage, ctx: SyncContext) -> TDataItems:
-    """One row per version of a connection's configuration (scd2; see cja_source/history.py)."""
-    yield history.history_rows(page.items, ctx.org_id)
+    """One row per version of a connection's configuration (scd2; see cja_source/history.py).
+    Offered for connections whose item or datasets changed: the others cannot have a new version."""
+    offered = _changes(page).history
+    yield history.history_rows((c for c in page.items if with_prefix(c["id"]) in offered), ctx.org_id)
 
 
 @dlt.transformer(
@@ -205,35 +230,45 @@ def connections_history(page: ListingPage, ctx: SyncContext) -> TDataItems:
     primary_key=("connection_id", "data_set_id"),
     write_disposition="merge",
     columns=_hints(
+        "connection_id",
+        "data_set_id",
         **DELETABLE,
         last_ingested_time="timestamp",
         streaming_enabled_at="timestamp",
         lookup_parent_fields="json",
+        content_hash="text",
     ),
 )
 def datasets(page: ListingPage, ctx: SyncContext) -> TDataItems:
-    """One row per (connection, dataset) pair ever seen, with its backfillSummary."""
+    """One row per (connection, dataset) pair ever seen, with its backfillSummary. Only new and
+    changed pairs are written (`content_hash`, changes.py), and those with a schemaInfo asked now."""
     schema_infos = page_schema_infos(ctx, page) if ctx.cfg.fetch_schema_info else {}
     pairs = ctx.snapshot.pairs
-    items, cids, states, infos = [], [], [], []
+    changed = _changes(page).datasets
+    items, cids, states, infos, hashes = [], [], [], [], []
     for c in page.items:
         cid = with_prefix(c["id"])
         for d in c.get("dataSets") or ():
             key = (cid, d["dataSetId"])
+            if key not in changed and key not in schema_infos:
+                continue
             state = pairs.get(key)
             items.append(d)
             cids.append(cid)
             states.append(state)
             infos.append(schema_infos.get(key) or (state.schema_info if state else None))
+            hashes.append(changed.get(key) or dataset_digest(d))
+    if not items and not ctx.snapshot.empty:
+        return  # a first sync still gets the typed table when its org has no dataset yet
     if not any(infos):  # schemaInfo (asked per connection, opt-in) takes the rows' way
         first_seen = [pair_first_seen(s, ctx.now) for s in states]
-        table = datasets_table(items, cids, first_seen, ctx.org_id, ctx.now, DATASET_LISTS)
+        table = datasets_table(items, cids, first_seen, ctx.org_id, ctx.now, DATASET_LISTS, hashes)
         if table is not None:
             yield table
             return
     yield [
-        dataset_row(cid, d, ctx.org_id, ctx.now, state, info)
-        for cid, d, state, info in zip(cids, items, states, infos, strict=True)
+        dataset_row(cid, d, ctx.org_id, ctx.now, state, info, h)
+        for cid, d, state, info, h in zip(cids, items, states, infos, hashes, strict=True)
     ]
 
 
@@ -298,11 +333,14 @@ def connection_volume_history(page: ListingPage, ctx: SyncContext) -> TDataItems
     ),
 )
 def connection_validation_errors(page: ListingPage, ctx: SyncContext) -> TDataItems:
-    """Current validation errors of every listed connection (resolved ones are removed after the load)."""
+    """Current validation errors of every listed connection (resolved ones are removed after the
+    load). Written with their connection's row: only when it changed."""
     yield from ctx.materialize_once("connection_validation_errors")
+    changed = _changes(page).connections
     yield [
         r
         for c in page.items
+        if with_prefix(c["id"]) in changed
         for r in validation_error_rows(
             with_prefix(c["id"]), c.get("connectionValidationErrors"), ctx.org_id, ctx.now
         )
@@ -316,11 +354,13 @@ def connection_validation_errors(page: ListingPage, ctx: SyncContext) -> TDataIt
     columns=_hints("connection_id", "container", last_seen_at="timestamp", org_id="text"),
 )
 def configured_containers(page: ListingPage, ctx: SyncContext) -> TDataItems:
-    """Containers of account-based (B2B) connections."""
+    """Containers of account-based (B2B) connections; written with their connection's row."""
     yield from ctx.materialize_once("configured_containers")
+    changed = _changes(page).connections
     yield [
         r
         for c in page.items
+        if with_prefix(c["id"]) in changed
         for r in container_rows(with_prefix(c["id"]), c.get("configuredContainers"), ctx.org_id, ctx.now)
     ]
 
@@ -339,12 +379,14 @@ def configured_containers(page: ListingPage, ctx: SyncContext) -> TDataItems:
     ),
 )
 def dataset_container_fields(page: ListingPage, ctx: SyncContext) -> TDataItems:
-    """containerFields of the datasets of B2B connections."""
+    """containerFields of the datasets of B2B connections; written with their dataset's row."""
     yield from ctx.materialize_once("dataset_container_fields")
+    changed = _changes(page).datasets
     yield [
         r
         for c in page.items
         for d in c.get("dataSets") or ()
+        if (with_prefix(c["id"]), d["dataSetId"]) in changed
         for r in container_field_rows(
             with_prefix(c["id"]), d["dataSetId"], d.get("containerFields"), ctx.org_id, ctx.now
         )

@@ -154,6 +154,7 @@ def datasets_table(
     org_id: str,
     now: datetime,
     skipped: Sequence[str],
+    content_hashes: Sequence[str] | None = None,
 ) -> pa.Table | None:
     """The `datasets` rows of listed dataset items (each with its connection id and first-seen
     time) as one Arrow table; None when an item has a field or a value outside DataSetMetadata's
@@ -180,6 +181,8 @@ def datasets_table(
         columns["first_seen_at"] = _utc(list(first_seen))
         columns["last_seen_at"] = _utc([now] * n)
         columns["deleted_in_source_at"] = pa.nulls(n, UTC_US)
+        hashes: list[str | None] = list(content_hashes) if content_hashes is not None else [None] * n
+        columns["content_hash"] = pa.array(hashes, pa.string())
         return pa.table(columns)
     except UNFIT:
         return None

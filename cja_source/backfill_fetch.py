@@ -27,10 +27,21 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
     to_fetch: list[tuple[str, str]] = []
     totals: dict[tuple[str, str], int | None] = {}  # backfillSummary.total bounds each fetch
     snapshot = ctx.snapshot
+    # pairs whose dataset changed since it was stored; None: compare every pair's summary
+    changed = None if page.changes is None or ctx.full else page.changes.datasets
+    skipped = 0
     for c in page.items:
         cid = with_prefix(c["id"])
         for d in c.get("dataSets") or ():
             dsid = d["dataSetId"]
+            if changed is not None and (cid, dsid) not in changed:
+                state = snapshot.pairs.get((cid, dsid))
+                if state is not None and state.summary is not None:
+                    # its digest, which covers backfillSummary, is the stored one: the summary did
+                    # not move, and its stored backfills add up to it (snapshot.py)
+                    skipped += 1
+                    d.pop("backfills", None)
+                    continue
             summary = summary_key(d.get("backfillSummary"))
             inline = d.get("backfills") if isinstance(d.get("backfills"), list) else None
             plan = plan_pair(ctx.cfg.backfills, ctx.full, snapshot.pairs.get((cid, dsid)), summary, inline)
@@ -46,9 +57,11 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
                     f'of {cid}; use backfills = "auto"'
                 )
             else:
-                ctx.count("pairs_skip")
+                skipped += 1
             # the page stays alive until every table has read it: drop what only we needed
             d.pop("backfills", None)
+    if skipped:
+        ctx.count("pairs_skip", skipped)
     to_fetch, relisted = relist_busy_connections(ctx, to_fetch)
     batch.extend(relisted)
     ctx.count("pairs_fetch", len(to_fetch))
@@ -98,7 +111,8 @@ def fetch_pair(ctx: SyncContext, cid: str, dsid: str, summary_total: int | None)
 
 def pair_rows(ctx: SyncContext, cid: str, dsid: str, items: list[Any]) -> list[Row]:
     """Rows of one pair's backfills, first-seen times carried over from the warehouse."""
-    return backfill_rows(cid, dsid, items, ctx.org_id, ctx.now, ctx.snapshot.backfills_first_seen)
+    first_seen, _status = ctx.snapshot.pair_backfills(cid, dsid)
+    return backfill_rows(cid, dsid, items, ctx.org_id, ctx.now, first_seen)
 
 
 def relist_busy_connections(

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from . import settings
+from .changes import PageChanges
 from .client import CJAClient
 from .configuration import CJASourceConfiguration
 from .errors import PagingError
@@ -61,6 +62,8 @@ class ListingPage:
     items: list[dict[str, Any]]
     number: int
     total_elements: int | None
+    # what of the page goes to dlt (set by the connection_listing resource); None: everything
+    changes: PageChanges | None = None
 
 
 def listing_params(cfg: CJASourceConfiguration, inline_backfills: bool) -> list[dict[str, Any]]:

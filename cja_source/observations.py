@@ -7,6 +7,7 @@ copies."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -84,10 +85,13 @@ def status_changes(
     if first_sync and isinstance(batch, pa.Table):
         return first_seen_open(batch, org_id, now, previous)
     ids, cids, dsids, statuses = _columns(batch)
-    known = snapshot.backfills_first_seen
-    stored_status = snapshot.backfills_status
+    stored: dict[tuple[Any, Any], tuple[Mapping[str, datetime], Mapping[str, str]]] = {}
     out = []
     for bid, cid, dsid, status in zip(ids, cids, dsids, statuses, strict=True):
+        pair = stored.get((cid, dsid))
+        if pair is None:
+            pair = stored[(cid, dsid)] = snapshot.pair_backfills(cid, dsid)
+        known, stored_status = pair
         if bid in known:
             before: str | None = stored_status.get(bid, "COMPLETED")
             if before == status:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard, cast
 
 import pendulum
+
+from .stored_backfills import StoredBackfills
 
 # Lists inside a connection that get tables of their own instead of dlt's nested tables.
 CONNECTION_LISTS = ("dataSets", "connectionValidationErrors", "configuredContainers")
@@ -35,6 +37,10 @@ class PairState:
     first_seen_at: datetime | None = None
     summary: SummaryKey | None = None
     schema_info: dict[str, Any] | None = None
+    # digest of the dataset item the row was written from (changes.py); None when deleted in
+    # source or written by a version without digests: the item is then written again
+    content_hash: str | None = None
+    live: bool = True  # not marked deleted in source
 
 
 @dataclass
@@ -43,6 +49,8 @@ class WarehouseSnapshot:
 
     connections_first_seen: dict[str, datetime] = field(default_factory=dict)
     connections_modified: dict[str, Any] = field(default_factory=dict)
+    # connections not marked deleted -> digest of the item their row was written from (or None)
+    connections_hash: dict[str, str | None] = field(default_factory=dict)
     pairs: dict[tuple[str, str], PairState] = field(default_factory=dict)
     backfills_first_seen: dict[str, datetime] = field(default_factory=dict)
     data_source_types_seen: dict[str, datetime] = field(default_factory=dict)  # locale -> last fetch
@@ -51,10 +59,20 @@ class WarehouseSnapshot:
     backfills_status: dict[str, str] = field(default_factory=dict)
     last_success_at: dict[str, datetime] = field(default_factory=dict)  # org -> started_at
     data_views: dict[str, Any] = field(default_factory=dict)  # id -> data_view_rows.DataViewState
+    # the same as the two dicts above, by pair, as Arrow (snapshot.py reads this, not the dicts)
+    stored_backfills: StoredBackfills | None = None
 
     @property
     def empty(self) -> bool:
         return not self.connections_first_seen
+
+    def pair_backfills(
+        self, connection_id: str, data_set_id: str
+    ) -> tuple[Mapping[str, datetime], Mapping[str, str]]:
+        """(first seen by id, stored status by id of those not COMPLETED) of one pair's backfills."""
+        if self.stored_backfills is not None:
+            return self.stored_backfills.of_pair(connection_id, data_set_id)
+        return self.backfills_first_seen, self.backfills_status
 
 
 def with_prefix(connection_id: str) -> str:
@@ -143,7 +161,11 @@ def _fit(value: Any, path: str, found: list[tuple[str, Any]]) -> Any:
 
 
 def connection_row(
-    item: dict[str, Any], org_id: str, now: datetime, first_seen: datetime | None
+    item: dict[str, Any],
+    org_id: str,
+    now: datetime,
+    first_seen: datetime | None,
+    content_hash: str | None = None,
 ) -> dict[str, Any]:
     row = {k: v for k, v in item.items() if k not in CONNECTION_LISTS}
     row["id"] = with_prefix(str(item["id"]))
@@ -152,6 +174,7 @@ def connection_row(
     row["first_seen_at"] = first_seen or now
     row["last_seen_at"] = now
     row["deleted_in_source_at"] = None
+    row["content_hash"] = content_hash
     return row
 
 
@@ -167,6 +190,7 @@ def dataset_row(
     now: datetime,
     state: PairState | None,
     schema_info: dict[str, Any] | None,
+    content_hash: str | None = None,
 ) -> dict[str, Any]:
     row = fit_wide_numbers(
         {k: v for k, v in item.items() if k not in DATASET_LISTS},
@@ -179,6 +203,7 @@ def dataset_row(
     row["first_seen_at"] = pair_first_seen(state, now)
     row["last_seen_at"] = now
     row["deleted_in_source_at"] = None
+    row["content_hash"] = content_hash
     return row
 
 
@@ -188,7 +213,7 @@ def backfill_rows(
     items: Iterable[dict[str, Any]],
     org_id: str,
     now: datetime,
-    first_seen: dict[str, datetime],
+    first_seen: Mapping[str, datetime],
 ) -> list[dict[str, Any]]:
     rows = []
     seen: set[str] = set()

@@ -11,8 +11,11 @@ import dlt
 
 from .data_view_rows import read_states
 from .records import PairState, WarehouseSnapshot
+from .stored_backfills import StoredBackfills, rows_table, table_of
 
 logger = logging.getLogger("cja_source")
+
+HASH_COLUMN = "content_hash"
 
 # stored column -> path inside the API's schemaInfo object
 SCHEMA_INFO_COLUMNS = {
@@ -45,42 +48,50 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
             where, args = ("WHERE org_id = %s", [org_id]) if org_id is not None else ("", [])
             if not {"connections", "datasets"} <= present:
                 return snap
-            for cid, first_seen, modified in rows_of(
-                sql, f"SELECT id, first_seen_at, modified_date FROM {q('connections')} {where}", *args
+            c_hash = _hash_column(pipeline, "connections")
+            for cid, first_seen, modified, live, digest in rows_of(
+                sql,
+                "SELECT id, first_seen_at, modified_date, deleted_in_source_at IS NULL, "
+                f"{c_hash} FROM {q('connections')} {where}",
+                *args,
             ):
                 snap.connections_first_seen[cid] = first_seen
                 snap.connections_modified[cid] = modified
+                if live:
+                    snap.connections_hash[cid] = digest
             info_cols = [c for c in SCHEMA_INFO_COLUMNS if c in table_columns(pipeline, "datasets")]
             extra = "".join(f", {c}" for c in info_cols)
+            d_hash = _hash_column(pipeline, "datasets")
             for row in rows_of(
                 sql,
                 "SELECT connection_id, data_set_id, first_seen_at, backfill_summary__total, "
-                "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed"
-                f"{extra} FROM {q('datasets')} {where}",
+                "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed, "
+                f"deleted_in_source_at IS NULL, {d_hash}{extra} FROM {q('datasets')} {where}",
                 *args,
             ):
                 total, failed, in_progress, completed = (int(v or 0) for v in row[3:7])
                 summary = None if row[3] is None else (total, failed, in_progress, completed)
+                live, digest = bool(row[7]), row[8]
                 info: dict[str, Any] = {}
-                for col, value in zip(info_cols, row[7:], strict=True):
+                for col, value in zip(info_cols, row[9:], strict=True):
                     if value is not None:
                         *parents, leaf = SCHEMA_INFO_COLUMNS[col]
                         node = info
                         for parent in parents:
                             node = node.setdefault(parent, {})
                         node[leaf] = value
-                snap.pairs[(row[0], row[1])] = PairState(row[2], summary, info or None)
+                snap.pairs[(row[0], row[1])] = PairState(
+                    row[2], summary, info or None, digest if live else None, live
+                )
             stored_counts: dict[tuple[str, str], int] = {}
             if "backfills" in present:
-                for cid, dsid, count in rows_of(
-                    sql,
-                    f"SELECT connection_id, data_set_id, COUNT(*) FROM {q('backfills')} {where} "
-                    "GROUP BY connection_id, data_set_id",
-                    *args,
-                ):
-                    stored_counts[(cid, dsid)] = int(count)
-                select = f"SELECT id, first_seen_at, status FROM {q('backfills')} {where}"
-                _read_backfills(sql, select, args, snap)
+                select = (
+                    f"SELECT connection_id, data_set_id, id, first_seen_at, status FROM {q('backfills')} "
+                    f"{where} ORDER BY connection_id, data_set_id"
+                )
+                snap.stored_backfills = _read_backfills(sql, select, args, duckdb=_is_duckdb(pipeline))
+                spans = snap.stored_backfills.spans
+                stored_counts = {pair: end - start for pair, (start, end) in spans.items()}
             if "data_views" in present:
                 columns = table_columns(pipeline, "data_views")
                 snap.data_views = read_states(sql, q("data_views"), columns, where, args)
@@ -111,22 +122,28 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
     return snap
 
 
-# rows of the backfills table fetched at a time: a maximal org has ~500k, and all at once were
-# ~200 MB of tuples beside the dicts they fill
+# rows of the backfills table fetched at a time (a driver without Arrow results)
 SNAPSHOT_CHUNK_ROWS = 50_000
 
 
-def _read_backfills(sql: Any, statement: str, args: list[Any], snap: WarehouseSnapshot) -> None:
-    """First-seen time and open status of every stored backfill, one chunk of rows at a time.
-    Statuses and first-seen times repeat across many rows: one object each, not one per row."""
-    statuses: dict[str, str] = {}
-    times: dict[Any, Any] = {}
+def _read_backfills(sql: Any, statement: str, args: list[Any], duckdb: bool) -> StoredBackfills:
+    """Every stored backfill of the org as Arrow, by pair (stored_backfills.py): DuckDB hands its
+    result over as Arrow batches, other drivers a chunk of tuples at a time."""
     with sql.execute_query(statement, *args) as cursor:
-        while chunk := cursor.fetchmany(SNAPSHOT_CHUNK_ROWS):
-            for bid, first_seen, status in chunk:
-                snap.backfills_first_seen[bid] = times.setdefault(first_seen, first_seen)
-                if status != "COMPLETED":
-                    snap.backfills_status[bid] = statuses.setdefault(status, status)
+        if duckdb:
+            chunks: list[Any] = list(cursor.iter_arrow(chunk_size=SNAPSHOT_CHUNK_ROWS))
+        else:
+            chunks = [rows_table(chunk) for chunk in cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS)]
+    return StoredBackfills(table_of(chunks))
+
+
+def _is_duckdb(pipeline: dlt.Pipeline) -> bool:
+    return pipeline.destination.destination_name in ("duckdb", "motherduck")
+
+
+def _hash_column(pipeline: dlt.Pipeline, table: str) -> str:
+    """The stored digest (changes.py), or NULL in a warehouse written before digests existed."""
+    return HASH_COLUMN if HASH_COLUMN in table_columns(pipeline, table) else "NULL"
 
 
 def rows_of(sql: Any, statement: str, *args: Any) -> Sequence[Sequence[Any]]:

@@ -63,7 +63,8 @@ class RunnerConfiguration(BaseConfiguration):
     # takes what it is given. Each big statement of a maximal org's load (the backfills merge, the
     # ~60 MB of connections_history text) grew RSS by ~230 MB at 256 MB and by 120-175 MB at 128 MB,
     # for about a second more in all (bench P4); DuckDB spills to disk beside the file if a merge
-    # needs more. Reading commands (health, report) keep DuckDB's default.
+    # needs more. Reading commands (health, report) use it too: the views over those backfills
+    # took ~450 MB of DuckDB's memory in `report` (bench P9: 656 MB peak RSS, 294 MB capped).
     duckdb_memory_limit: str = "128MB"
     # a writer's DuckDB open waits this long for another process's lock, a reader's this long
     duckdb_writer_wait_seconds: float = 120.0

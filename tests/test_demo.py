@@ -56,7 +56,8 @@ def test_history_charts_of_one_sync_say_not_enough_syncs() -> None:
         "drops": [],
         "trend_ids": ["dg_a"],
         "trend_points": [_point("dg_a", "2026-01-01", 5)],
-        "durations": [],
+        "completion_counts": {"completed": [0] * 11, "exceeding": [0] * 11},
+        "exceeding_p90": [],
     }
     figs = history_figures(one)
     for fig in figs.values():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import NoSuccessfulSync
@@ -56,8 +58,9 @@ def run_health(args: argparse.Namespace) -> int:
         print("cja-sync: --limit must be at least 1 (or use --all)", file=sys.stderr)
         return EXIT_USAGE
     warehouse = open_for_reading(options_from_args(args, pipeline_name="cja"))
-    report = read_report(warehouse)
     org_id = org_id_of(args.org) if getattr(args, "org", None) else None
+    shown = None if args.json or args.all or getattr(args, "new", False) else (args.limit or DEFAULT_LIMIT)
+    report = read_report(warehouse, shown, org_id)
     if org_id is not None:
         report = only_org(report, org_id)
         if not report["orgs"]:
@@ -75,7 +78,9 @@ def run_health(args: argparse.Namespace) -> int:
         if args.json:
             print(
                 json.dumps(
-                    {**report, "fail_on": fail_on, "failing": met}, default=json_default, sort_keys=True
+                    {**_without(report, "datasets_total"), "fail_on": fail_on, "failing": met},
+                    default=json_default,
+                    sort_keys=True,
                 )
             )
         else:
@@ -92,7 +97,7 @@ def run_health(args: argparse.Namespace) -> int:
 def print_health_for_demo(args: argparse.Namespace) -> None:
     """The short version the demo ends with: org summary and the worst ten datasets."""
     try:
-        report = read_report(open_for_reading(options_from_args(args, pipeline_name="cja_demo")))
+        report = read_report(open_for_reading(options_from_args(args, pipeline_name="cja_demo")), 10)
     except NoSuccessfulSync as exc:
         print(f"cja-sync: {exc.message}", file=sys.stderr)
         return
@@ -100,15 +105,20 @@ def print_health_for_demo(args: argparse.Namespace) -> None:
     print_report(report, limit=10, more=f"cja-sync health --duckdb-path {visible(args.duckdb_path)} --all")
 
 
-def read_report(warehouse: Warehouse) -> dict[str, Any]:
-    """Everything `health` prints, from the views only."""
+def read_report(warehouse: Warehouse, limit: int | None = None, org_id: str | None = None) -> dict[str, Any]:
+    """Everything `health` prints, from the views only. With `limit`, only the worst `limit`
+    problem datasets are kept (`datasets_total` counts them all): a maximal org has tens of
+    thousands, streamed past a heap. `org_id`: that org's datasets only."""
     with warehouse.reader() as reader:
         q, rows = reader.q, reader.rows
         orgs = rows(f"SELECT * FROM {q('org_health_summary')} ORDER BY org_id")
-        problems = rows(
+        whose = "" if org_id is None else " AND org_id = '" + org_id.replace("'", "''") + "'"
+        found = reader.stream(
             f"SELECT org_id, {', '.join(ROW_COLUMNS)} FROM {q('backfill_health')} "
-            "WHERE health_status IN ('STUCK', 'FAILED', 'IN_PROGRESS') OR is_stale"
+            f"WHERE (health_status IN ('STUCK', 'FAILED', 'IN_PROGRESS') OR is_stale){whose}"
         )
+        counted = _Counted(found)
+        problems = list(counted) if limit is None else heapq.nsmallest(limit, counted, key=_worst_first)
         validation = rows(
             "SELECT org_id, connection_id, connection_name, validation_errors "
             f"FROM {q('connection_health')} WHERE validation_errors > 0 ORDER BY connection_name"
@@ -120,6 +130,7 @@ def read_report(warehouse: Warehouse) -> dict[str, Any]:
     return {
         "orgs": orgs,
         "datasets": problems,
+        "datasets_total": counted.n,
         "validation": validation,
         "drops": drops,
         "sync_stale": stale,
@@ -134,6 +145,22 @@ def stale_orgs(orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     hours = stale_after_hours(ids, float(health_settings().sync_stale_after_hours))
     stale = stale_syncs({o["org_id"]: o["as_of"] for o in orgs}, hours)
     return [stale[o] for o in ids if o in stale]
+
+
+def _without(report: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k != key}
+
+
+class _Counted:
+    """Passes rows on and counts them."""
+
+    def __init__(self, rows: Iterator[dict[str, Any]]) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self.rows:
+            self.n += 1
+            yield row
 
 
 def org_id_of(org: str) -> str:
@@ -154,6 +181,7 @@ def only_org(report: dict[str, Any], org_id: str) -> dict[str, Any]:
     return {
         "orgs": orgs,
         "datasets": [r for r in report["datasets"] if r["org_id"] == org_id],
+        "datasets_total": report["datasets_total"],
         "validation": [r for r in report["validation"] if r["org_id"] == org_id],
         "drops": drops,
         "sync_stale": stale,
@@ -224,8 +252,9 @@ def print_report(report: dict[str, Any], limit: int | None = None, more: str = "
     else:
         _print_table(shown, labels if many else None)
         print(LEGEND)
-        if len(shown) < len(rows):
-            print(f"{len(shown)} of {len(rows)} datasets shown, worst first; for more: {more}")
+        total = max(len(rows), int(report.get("datasets_total") or 0))
+        if len(shown) < total:
+            print(f"{len(shown)} of {total} datasets shown, worst first; for more: {more}")
     drops = report.get("drops") or []
     if drops:
         print(f"connections whose daily events dropped ({len(drops)}):")

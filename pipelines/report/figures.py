@@ -99,23 +99,14 @@ def bin_label(low: float, high: float) -> str:
     return f"> {hours(low)}" if math.isinf(high) else f"{hours(low)}–{hours(high)}"
 
 
-def _bin_index(bins: list[tuple[float, float]], hours: float) -> int:
-    """Bins are (low, high]: an age equal to the threshold stays on its younger side, as in the views."""
-    for i, (low, high) in enumerate(bins):
-        if hours <= high and (hours > low or i == 0):
-            return i
-    return len(bins) - 1
-
-
 def open_ages(data: dict[str, Any]) -> dict[str, Any]:
     """Open backfills (IN_PROGRESS, IN_QUEUE) by age; the stuck ones are those the views call stuck."""
     stuck_after, _ = thresholds(data)
     bins = age_bins(stuck_after)
     within = [0] * len(bins)
     stuck = [0] * len(bins)
-    for r in data["open_backfills"]:
-        i = _bin_index(bins, float(r["age_seconds"] or 0.0) / 3600)
-        (stuck if r["is_stuck"] else within)[i] += 1
+    for r in data["open_age_counts"]:  # counted per bin by the warehouse (queries.bin_case)
+        (stuck if r["is_stuck"] else within)[int(r["bin"])] += int(r["n"])
     return {
         "x": [bin_label(a, b) for a, b in bins],
         "within": within,
@@ -132,12 +123,8 @@ def ingestion_ages(data: dict[str, Any]) -> dict[str, Any]:
     labels = [bin_label(a, b) for a, b in bins] + ["never ingested"]
     fresh = [0] * len(labels)
     stale = [0] * len(labels)
-    for r in data["datasets"]:
-        if not r["streaming"]:
-            continue
-        seconds = r["seconds_since_ingestion"]
-        i = len(labels) - 1 if seconds is None else _bin_index(bins, max(float(seconds) / 3600, 0.0))
-        (stale if r["is_stale"] else fresh)[i] += 1
+    for r in data["ingestion_age_counts"]:  # streaming datasets per bin; the last: never ingested
+        (stale if r["is_stale"] else fresh)[int(r["bin"])] += int(r["n"])
     return {
         "x": labels,
         "fresh": fresh,

@@ -41,12 +41,44 @@ def read_history_data(rows: Any, q: Any) -> dict[str, Any]:
             f"FROM {volume} AS v JOIN {q('connections')} AS c ON c.id = v.connection_id "
             f"WHERE v.connection_id IN ({ids}) ORDER BY v.observed_at"
         )
-    durations = rows(
-        "SELECT connection_id, connection_name, backfill_id, data_set_name, status, age_hours, "
-        "completed_hours_max, connection_p50_hours, connection_p90_hours, exceeds_p90 "
-        f"FROM {q('backfill_durations')} WHERE completed_hours_max IS NOT NULL OR exceeds_p90"
+    durations = q("backfill_durations")
+    # counted per bin by the warehouse: a large org has hundreds of thousands of backfills
+    completed = rows(
+        f"SELECT {_bin_case('completed_hours_max')} AS bin, COUNT(*) AS n FROM {durations} "
+        "WHERE completed_hours_max IS NOT NULL GROUP BY 1"
     )
-    return {"drops": drops, "trend_ids": picked, "trend_points": points, "durations": durations}
+    exceeding = rows(
+        f"SELECT {_bin_case('age_hours')} AS bin, COUNT(*) AS n FROM {durations} WHERE exceeds_p90 GROUP BY 1"
+    )
+    over = rows(
+        "SELECT connection_id, connection_name, backfill_id, data_set_name, status, age_hours, "
+        f"connection_p90_hours FROM {durations} WHERE exceeds_p90 "
+        f"ORDER BY age_hours DESC, backfill_id LIMIT {EXCEEDING_LIMIT}"
+    )
+    return {
+        "drops": drops,
+        "trend_ids": picked,
+        "trend_points": points,
+        "completion_counts": {
+            "completed": _counts(completed),
+            "exceeding": _counts(exceeding),
+        },
+        "exceeding_p90": over,
+    }
+
+
+def _bin_case(column: str) -> str:
+    """SQL giving a completion time's bin: how many of the edges above zero `column` reaches."""
+    edges = list(enumerate(BINS))[1:]
+    whens = " ".join(f"WHEN {column} >= {edge!r} THEN {i}" for i, edge in reversed(edges))
+    return f"CASE {whens} ELSE 0 END"
+
+
+def _counts(rows: list[dict[str, Any]]) -> list[int]:
+    out = [0] * len(BINS)
+    for r in rows:
+        out[int(r["bin"])] += int(r["n"])
+    return out
 
 
 def history_figures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -94,24 +126,15 @@ def bin_labels() -> list[str]:
     return [f"{a}-{b} h" for a, b in zip(edges, edges[1:], strict=False)] + [f">{edges[-1]} h"]
 
 
-def _bin(hours: float) -> int:
-    return sum(1 for edge in BINS[1:] if hours >= edge)
-
-
 def _completion(data: dict[str, Any]) -> dict[str, Any]:
-    if not data["durations"]:
+    counts = data["completion_counts"]
+    completed, exceeding = counts["completed"], counts["exceeding"]
+    if not any(completed) and not any(exceeding):
         # a completion is only measured between the sync that saw a backfill open and the next one
         return note_figure(
             COMPLETION_TITLE, "Not enough syncs yet: no backfill has been seen completing between two syncs."
         )
     labels = bin_labels()
-    completed = [0] * len(labels)
-    exceeding = [0] * len(labels)
-    for r in data["durations"]:
-        if r["completed_hours_max"] is not None:
-            completed[_bin(float(r["completed_hours_max"]))] += 1
-        if r["exceeds_p90"]:
-            exceeding[_bin(float(r["age_hours"]))] += 1
     return {
         "data": [
             {
@@ -158,7 +181,7 @@ def history_tables_html(data: dict[str, Any]) -> str:
         )
     else:
         body = '<p class="meta">No connection\'s daily events dropped below its baseline.</p>'
-    over = [r for r in data["durations"] if r["exceeds_p90"]][:EXCEEDING_LIMIT]
+    over = data["exceeding_p90"]
     rows = "".join(
         f"<tr><td>{_e(r['connection_name'] or r['connection_id'])}</td><td>{_e(r['data_set_name'])}</td>"
         f"<td>{_e(r['backfill_id'])}</td><td>{_e(r['status'])}</td><td>{_e(r['age_hours'])} h</td>"

@@ -19,7 +19,7 @@ from .dictionary import apply_comments
 from .health_alerts import DELIVERIES, prune_history, record_alerts
 from .health_alerts import TABLE as ALERTS_TABLE
 from .pipeline import loader_format
-from .reconcile import reconcile
+from .reconcile import reconcile, recorded_unlisted
 from .run_log import log_run, runs_pipeline
 from .upkeep import after_success, analyze_if_postgres, repair_history
 from .views import create_views
@@ -32,11 +32,12 @@ def finish_sync(
 
     `config` is the source's settings (resolved from `[sources.cja]` when None): its filters say
     which stored connections the listing could have returned, its thresholds go to the views.
-    `started_at` is the source's `run_started_at`; by default the `last_seen_at` of the org's
-    latest load, which every row the run wrote carries."""
+    `started_at` is the source's `run_started_at`; by default the start the source recorded in the
+    pipeline's state with its listing (else the `last_seen_at` of the org's latest write)."""
     cfg = config or load_settings()
     org_id = str(cfg.credentials.org_id)
-    seen_at = started_at or _latest_seen_at(pipeline, org_id)
+    recorded = recorded_unlisted(pipeline, org_id)
+    seen_at = started_at or (recorded[0] if recorded else _latest_seen_at(pipeline, org_id))
     if seen_at is None:
         raise CJAError(
             f"finish_sync: the warehouse holds no connection of org {org_id} in dataset "
@@ -59,7 +60,7 @@ def finish_sync(
 
 
 def settle(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetime) -> dict[str, Any]:
-    """The warehouse made exact after a load whose rows carry `last_seen_at = seen_at`."""
+    """The warehouse made exact after the load of the run that started at `seen_at`."""
     return {"reconciled": reconcile(pipeline, cfg, seen_at), "repaired": repair_history(pipeline)}
 
 

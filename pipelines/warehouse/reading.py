@@ -26,6 +26,7 @@ from ..errors import (
     setup_error,
 )
 from ..options import DEFAULT_DUCKDB_PATH, DEMO_DUCKDB_PATH, RunOptions
+from ..settings import runner_settings
 from ..text import cut
 from .duckdb_open import lock_conflict_error, waited_in_vain
 from .inline_views import with_views
@@ -61,6 +62,7 @@ class Reader:
     def __init__(self, sql: Any, settings: dict[str, tuple[float, ...]] | None) -> None:
         self.sql, self.settings = sql, settings
         self.columns = existing_columns(sql) if settings is not None else {}
+        self._memory_steps = 0
 
     def q(self, name: str) -> str:
         if self.settings is not None and name in LOCAL_NAMES:
@@ -70,7 +72,30 @@ class Reader:
     def rows(self, query: str) -> list[dict[str, Any]]:
         if self.settings is not None:
             query = with_views(self.sql, query, self.settings, self.columns)
-        return fetch_dicts(self.sql, query)
+        while True:
+            try:
+                return fetch_dicts(self.sql, query)
+            except Exception as exc:
+                if not self._more_memory(exc):
+                    raise
+
+    def _more_memory(self, exc: Exception) -> bool:
+        """DuckDB opened with the sync's memory cap ran out of it: the next step of MORE_MEMORY
+        for this connection, True when there was one. Most operators spill to disk under the cap;
+        a few cannot (connection_changes over a long history splits much text at once)."""
+        if "out of memory" not in str(exc).lower() or self._memory_steps >= len(MORE_MEMORY):
+            return False
+        limit = MORE_MEMORY[self._memory_steps]
+        self._memory_steps += 1
+        self.sql.execute_sql("RESET memory_limit" if limit is None else f"SET memory_limit = '{limit}'")
+        return True
+
+    def stream(self, query: str) -> Iterator[dict[str, Any]]:
+        """The rows of `query` one at a time, fetched STREAM_ROWS at a time: for results as large
+        as a maximal org's datasets, of which the caller keeps a few."""
+        if self.settings is not None:
+            query = with_views(self.sql, query, self.settings, self.columns)
+        yield from stream_dicts(self.sql, query)
 
 
 def open_for_reading(opts: RunOptions) -> Warehouse:
@@ -93,7 +118,9 @@ def open_for_reading(opts: RunOptions) -> Warehouse:
         raise no_warehouse(path)
     if duckdb and not path.is_file():
         raise WarehouseUnavailable(f"cannot open the warehouse {where}: it is not a file; {fix}")
-    pipeline = make_pipeline(opts, read_only=True)
+    # DuckDB's memory capped as for a sync: the views over a maximal org's ~500k backfills took
+    # ~450 MB of DuckDB's own memory in `report` (bench P9), where a cap only costs some speed
+    pipeline = make_pipeline(opts, runner_settings().duckdb_memory_limit, read_only=True)
     try:
         orgs = _synced_orgs(pipeline)
     except Exception as exc:  # noqa: BLE001 - whatever stops the connection is the cause to report
@@ -148,6 +175,25 @@ def fetch_dicts(sql: Any, query: str) -> list[dict[str, Any]]:
     with sql.execute_query(statement) as cur:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+# What a reader's DuckDB gets after running out of memory under the sync's cap, step by step (the
+# maximal org's connection_changes needs ~160 MB), then DuckDB's
+# own default (80 % of RAM)
+MORE_MEMORY: tuple[str | None, ...] = ("192MB", "384MB", "1GB", None)
+# rows fetched at a time by Reader.stream
+STREAM_ROWS = 5_000
+
+
+def stream_dicts(sql: Any, query: str) -> Iterator[dict[str, Any]]:
+    """Like fetch_dicts, a chunk of rows at a time."""
+    dialect = getattr(sql.capabilities, "sqlglot_dialect", None) or "postgres"
+    statement = sqlglot.transpile(query, read="postgres", write=dialect)[0]
+    with sql.execute_query(statement) as cur:
+        names = [d[0] for d in cur.description]
+        while chunk := cur.fetchmany(STREAM_ROWS):
+            for r in chunk:
+                yield dict(zip(names, r, strict=True))
 
 
 def _synced_orgs(pipeline: dlt.Pipeline) -> list[str]:

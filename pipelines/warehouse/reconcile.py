@@ -1,26 +1,68 @@
-"""What a run reads from and fixes up in the warehouse around dlt's load."""
+"""What a run reads from and fixes up in the warehouse around dlt's load.
+
+A run writes only the rows whose item changed (cja_source/changes.py), so a row's `last_seen_at`
+is when it was last written, not when it was last listed. Deletions come from what the listing
+did not return, recorded by the source in its dlt state (cja_source/unlisted.py); what hangs off a
+row (validation errors and containers of a connection, container fields of a dataset) is current
+exactly when it was written together with that row, at the row's `last_seen_at`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import dlt
+import pendulum
 
+from cja_source import unlisted
+from cja_source.changes import Unlisted
 from cja_source.configuration import CJASourceConfiguration
+from cja_source.history import TABLE as HISTORY
+from cja_source.history import VALID_TO, listing_is_complete
 from cja_source.snapshot import existing_tables, table_columns
 
 logger = logging.getLogger("cja_sync")
 
+SOURCE_NAME = "cja"
+# ids per statement: well under any driver's parameter limit
+CHUNK = 500
+# table -> (parent table, the columns that join a row to its parent)
+OWNED = {
+    "connection_validation_errors": ("connections", (("connection_id", "id"),)),
+    "configured_containers": ("connections", (("connection_id", "id"),)),
+    "dataset_container_fields": (
+        "datasets",
+        (("connection_id", "connection_id"), ("data_set_id", "data_set_id")),
+    ),
+}
+
+
+def recorded_unlisted(pipeline: dlt.Pipeline, org_id: str) -> tuple[datetime, Unlisted] | None:
+    """What the org's last extract did not list, and that run's start."""
+    found = unlisted.recorded(pipeline.state, SOURCE_NAME, org_id)
+    if found is None:
+        return None
+    at = pendulum.parse(found[0])
+    return (at, found[1]) if isinstance(at, datetime) else None
+
 
 def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetime) -> dict[str, int]:
-    """After a successful load: mark what the listing no longer returns as deleted in source (only
-    inside the listing's filters) and drop validation errors and containers that went away from
-    listed connections. Every listed row carries `last_seen_at = seen_at`."""
+    """After a successful load of the run that started at `seen_at`: mark what the listing did not
+    return as deleted in source (only inside the listing's filters), close the configuration
+    versions of deleted connections (when the listing is the whole org), and drop validation
+    errors, containers and container fields their parent's latest write no longer carried."""
+    org_id = str(cfg.credentials.org_id)
     scope, scope_args = _listing_scope(pipeline, cfg)
     c_scope, _ = _listing_scope(pipeline, cfg, alias="c.")
     changes: dict[str, int] = {}
+    found = recorded_unlisted(pipeline, org_id)
+    if found is None or abs((found[0] - seen_at).total_seconds()) > 0.001:
+        logger.warning("the source recorded no listing for this run: deletions are left for the next run")
+        gone = Unlisted()
+    else:
+        gone = found[1]
     with pipeline.sql_client() as sql:
         q = sql.make_qualified_table_name
         conns, dsets = q("connections"), q("datasets")
@@ -28,41 +70,71 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: date
         if "connections" not in present:  # nothing stored yet (an accepted empty first listing)
             return changes
 
-        def run(name: str, statement: str, *args: Any) -> None:
+        def run(name: str, statement: str, *args: Any) -> list[Any]:
             # RETURNING gives the affected rows on DuckDB and Postgres alike (no portable rowcount)
-            result = sql.execute_sql(f"{statement} RETURNING 1", *args)
-            changes[name] = changes.get(name, 0) + len(result or ())
+            result = list(sql.execute_sql(statement, *args) or ())
+            changes[name] = changes.get(name, 0) + len(result)
+            return result
 
-        run(
-            "connections_deleted",
-            f"UPDATE {conns} SET deleted_in_source_at = %s "
-            f"WHERE last_seen_at < %s AND deleted_in_source_at IS NULL{scope}",
-            seen_at,
-            seen_at,
-            *scope_args,
-        )
+        deleted: list[str] = []
+        for chunk in _chunks(sorted(gone.connections)):
+            deleted += [
+                r[0]
+                for r in run(
+                    "connections_deleted",
+                    f"UPDATE {conns} SET deleted_in_source_at = %s WHERE deleted_in_source_at IS NULL "
+                    f"AND id IN ({_marks(chunk)}){scope} RETURNING id",
+                    seen_at,
+                    *chunk,
+                    *scope_args,
+                )
+            ]
+        changes.setdefault("connections_deleted", 0)
         if "datasets" in present:
-            # hidden datasets are not listed without include_hidden_datasets: only a connection's
-            # own deletion then says anything about its datasets
-            listed = "" if cfg.include_hidden_datasets else " AND c.deleted_in_source_at IS NOT NULL"
+            if cfg.include_hidden_datasets:
+                # hidden datasets are not listed without include_hidden_datasets: only a
+                # connection's own deletion then says anything about its datasets
+                by_connection: dict[str, list[str]] = {}
+                for cid, dsid in sorted(gone.pairs):
+                    by_connection.setdefault(cid, []).append(dsid)
+                for cid, dsids in by_connection.items():
+                    for chunk in _chunks(dsids):
+                        run(
+                            "datasets_deleted",
+                            f"UPDATE {dsets} SET deleted_in_source_at = %s WHERE deleted_in_source_at "
+                            f"IS NULL AND org_id = %s AND connection_id = %s AND data_set_id IN "
+                            f"({_marks(chunk)}) RETURNING 1",
+                            seen_at,
+                            org_id,
+                            cid,
+                            *chunk,
+                        )
             run(
                 "datasets_deleted",
-                f"UPDATE {dsets} SET deleted_in_source_at = %s "
-                f"WHERE last_seen_at < %s AND deleted_in_source_at IS NULL AND connection_id IN "
-                f"(SELECT c.id FROM {conns} c WHERE 1 = 1{c_scope}{listed})",
-                seen_at,
+                f"UPDATE {dsets} SET deleted_in_source_at = %s WHERE deleted_in_source_at IS NULL "
+                f"AND connection_id IN (SELECT c.id FROM {conns} c WHERE "
+                f"c.deleted_in_source_at IS NOT NULL{c_scope}) RETURNING 1",
                 seen_at,
                 *scope_args,
             )
-        for table in ("connection_validation_errors", "configured_containers", "dataset_container_fields"):
-            if table in present:
+        if deleted and listing_is_complete(cfg) and HISTORY in present:
+            for chunk in _chunks(deleted):
+                run(
+                    "history_versions_closed",
+                    f"UPDATE {q(HISTORY)} SET {VALID_TO} = %s WHERE {VALID_TO} IS NULL AND org_id = %s "
+                    f"AND connection_id IN ({_marks(chunk)}) RETURNING 1",
+                    seen_at,
+                    org_id,
+                    *chunk,
+                )
+        for table, (parent, joins) in OWNED.items():
+            if table in present and parent in present:
+                on = " AND ".join(f"p.{parent_col} = t.{col}" for col, parent_col in joins)
                 run(
                     f"{table}_removed",
-                    f"DELETE FROM {q(table)} WHERE last_seen_at < %s AND connection_id IN "
-                    f"(SELECT id FROM {conns} WHERE last_seen_at >= %s AND org_id = %s)",
-                    seen_at,
-                    seen_at,
-                    str(cfg.credentials.org_id),
+                    f"DELETE FROM {q(table)} AS t WHERE EXISTS (SELECT 1 FROM {q(parent)} AS p "
+                    f"WHERE {on} AND p.org_id = %s AND p.last_seen_at > t.last_seen_at) RETURNING 1",
+                    org_id,
                 )
     changes.update(reconcile_data_views(pipeline, cfg, seen_at))
     return changes
@@ -122,6 +194,15 @@ def reconcile_data_views(
                 seen_at,
             )
     return changes
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _listing_scope(

@@ -20,6 +20,8 @@ from sqlglot import exp
 from cja_source.configuration import HealthConfiguration
 from cja_source.errors import CJAError
 
+from . import view_record
+
 SOURCE_DIALECT = "postgres"
 SETTINGS_TABLE = "health_settings"
 # dependency order: each view reads only tables and the views before it
@@ -158,12 +160,21 @@ def create_views(pipeline: dlt.Pipeline, health: HealthConfiguration, org_id: st
     existing columns change (an upgrade that reorders or retypes them); then ours are dropped and
     created anew, unless an object of the user's depends on them: that step fails with one line
     naming those objects, and the data load stays."""
+    destination = pipeline.destination.destination_name
     with pipeline.sql_client() as sql:
         try:
             with sql.begin_transaction():
                 _write_settings(sql, health, org_id)
-                for statement in _view_statements(sql, pipeline.working_dir):
-                    sql.execute_sql(statement)
+                statements = _view_statements(sql, pipeline.working_dir)
+                # the views stay when they are what these statements made (view_record.py)
+                wanted = view_record.statements_digest(sql.dataset_name, statements)
+                held = view_record.catalog_digest(sql, ALL_VIEWS, destination)
+                if not view_record.is_current(pipeline.working_dir, wanted, held):
+                    view_record.forget(pipeline.working_dir)
+                    for statement in statements:
+                        sql.execute_sql(statement)
+                    made = view_record.catalog_digest(sql, ALL_VIEWS, destination)
+                    view_record.remember(pipeline.working_dir, wanted, made)
         except Exception as exc:
             if pipeline.destination.destination_name != "postgres" or not _column_change(exc):
                 raise
@@ -176,6 +187,7 @@ def create_views(pipeline: dlt.Pipeline, health: HealthConfiguration, org_id: st
                     "of this sync is loaded"
                 ) from None
             q = sql.make_qualified_table_name
+            view_record.forget(pipeline.working_dir)
             with sql.begin_transaction():
                 _write_settings(sql, health, org_id)
                 for view in reversed(ALL_VIEWS):

@@ -34,9 +34,21 @@ def test_unchanged_resync_asks_only_for_the_listing(make_sim, duckdb_opts):
     assert sim.count("dimensions") + sim.count("metrics") == 0
     assert sim.count() == 1 + math.ceil(40 / 25) + sim.count("dataviews")
     assert second.rows["backfills"] == 0
+    # nothing changed, so nothing derived from the listing is written again (cja_source/changes.py)
+    for table in (
+        "connections",
+        "datasets",
+        "connections_history",
+        "connection_validation_errors",
+        "configured_containers",
+        "dataset_container_fields",
+    ):
+        assert second.rows[table] == 0, table
     assert_matches_truth(opts, sim.truth())
-    # first_seen_at survives the merge; last_seen_at moves
-    assert query(opts, "SELECT count(*) FROM {t}connections WHERE first_seen_at < last_seen_at") == [(40,)]
+    # last_seen_at is when a row was last written: the first sync, for every row
+    assert query(opts, "SELECT count(*) FROM {t}connections WHERE first_seen_at < last_seen_at") == [(0,)]
+    assert query(opts, "SELECT count(*) FROM {t}connections WHERE content_hash IS NULL") == [(0,)]
+    assert query(opts, "SELECT count(*) FROM {t}datasets WHERE content_hash IS NULL") == [(0,)]
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])

@@ -124,13 +124,14 @@ def test_a_row_without_wide_numbers_is_not_copied() -> None:
 )
 def test_connection_row(first_seen: datetime | None, expected: datetime) -> None:
     item = {"id": "abc", "name": "Web", "dataSets": [{"dataSetId": "d"}], "configuredContainers": []}
-    assert connection_row(item, "o@AdobeOrg", NOW, first_seen) == {
+    assert connection_row(item, "o@AdobeOrg", NOW, first_seen, "digest") == {
         "id": "dg_abc",
         "name": "Web",
         "org_id": "o@AdobeOrg",
         "first_seen_at": expected,
         "last_seen_at": NOW,
         "deleted_in_source_at": None,
+        "content_hash": "digest",
     }
 
 
@@ -146,6 +147,7 @@ def test_dataset_row_drops_its_lists_and_keeps_first_seen() -> None:
         "first_seen_at": EARLIER,
         "last_seen_at": NOW,
         "deleted_in_source_at": None,
+        "content_hash": None,
     }
 
 
