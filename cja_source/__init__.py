@@ -423,12 +423,15 @@ def data_source_types(ctx: SyncContext) -> TDataItems:
 def data_view_listing(ctx: SyncContext) -> Iterator[list[dict[str, Any]]]:
     """Pages of the data views listing (every expansion, deleted ones included). An org without
     any gives one empty page, so that the tables below are created all the same."""
-    empty = True
+    empty, listed = True, set[str]()
     for page in dv.data_view_pages(ctx):
         empty = False
+        listed.update(item["id"] for item in page)
         yield page
     if empty:
         yield []
+    # unchanged data views are not written, so last_seen_at cannot tell a deleted one: the state says
+    unlisted.record_data_views(ctx.org_id, ctx.now, dv.unlisted_ids(ctx, listed))
 
 
 @dlt.transformer(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .changes import digest
 from .errors import InvalidItemError
 from .records import same_instant
 
@@ -21,9 +22,18 @@ class DataViewState:
     # when its components were last asked for, and the data view's modifiedDate then
     components_synced_at: Any = None
     components_modified_date: Any = None
+    # digest of the listed item the row was written from (changes.digest): an unchanged data view
+    # is not written again, as for connections and datasets
+    content_hash: Any = None
 
 
-STATE_COLUMNS = ("first_seen_at", "deleted_in_source_at", "components_synced_at", "components_modified_date")
+STATE_COLUMNS = (
+    "first_seen_at",
+    "deleted_in_source_at",
+    "components_synced_at",
+    "components_modified_date",
+    "content_hash",
+)
 
 
 def read_states(
@@ -84,6 +94,15 @@ def _same(stored: Any, listed: Any) -> bool:
     return same_instant(stored, listed)
 
 
+def unchanged(item: dict[str, Any], state: DataViewState | None, fetched: bool, full: bool) -> bool:
+    """The stored row says all this listed item says: same digest, same deletion, components not
+    asked again in this run."""
+    if full or fetched or state is None or state.content_hash is None:
+        return False
+    deleted = item.get("isDeleted") is True
+    return state.content_hash == digest(item) and (state.deleted_in_source_at is not None) == deleted
+
+
 def data_view_row(
     item: dict[str, Any], org_id: str, now: datetime, state: DataViewState | None, fetched: bool
 ) -> dict[str, Any]:
@@ -99,6 +118,7 @@ def data_view_row(
         deleted_in_source_at=(state.deleted_in_source_at or now) if deleted else None,
         components_synced_at=now if fetched else state.components_synced_at,
         components_modified_date=item.get("modifiedDate") if fetched else state.components_modified_date,
+        content_hash=digest(item),
     )
     return row
 

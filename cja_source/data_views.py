@@ -23,6 +23,7 @@ from .data_view_rows import (
     data_view_item,
     data_view_row,
     needs_components,
+    unchanged,
 )
 from .errors import PagingError
 from .paging import PagingGuard
@@ -131,7 +132,18 @@ def to_fetch(ctx: SyncContext, page: list[Row]) -> list[Row]:
 def data_view_rows(ctx: SyncContext, page: list[Row]) -> list[Row]:
     fetched = {dv["id"] for dv in to_fetch(ctx, page)}
     states = ctx.snapshot.data_views
-    return [data_view_row(dv, ctx.org_id, ctx.now, states.get(dv["id"]), dv["id"] in fetched) for dv in page]
+    return [
+        data_view_row(dv, ctx.org_id, ctx.now, states.get(dv["id"]), dv["id"] in fetched)
+        for dv in page
+        if not unchanged(dv, states.get(dv["id"]), dv["id"] in fetched, ctx.full)
+    ]
+
+
+def unlisted_ids(ctx: SyncContext, listed: set[str]) -> list[str]:
+    """Live stored data views of the org the (complete) listing did not return."""
+    return sorted(
+        i for i, s in ctx.snapshot.data_views.items() if s.deleted_in_source_at is None and i not in listed
+    )
 
 
 def component_batch(ctx: SyncContext, page: list[Row]) -> ComponentBatch:

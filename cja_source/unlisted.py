@@ -16,6 +16,7 @@ import dlt
 from .changes import Unlisted
 
 STATE_KEY = "unlisted"
+DATA_VIEWS_KEY = "unlisted_data_views"
 
 
 def record(org_id: str, at: datetime, unlisted: Unlisted) -> None:
@@ -35,5 +36,20 @@ def recorded(pipeline_state: Any, source_name: str, org_id: str) -> tuple[str, U
         return str(entry["at"]), Unlisted(
             {str(c) for c in entry["connections"]}, {(str(c), str(d)) for c, d in entry["pairs"]}
         )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def record_data_views(org_id: str, at: datetime, ids: list[str]) -> None:
+    """The org's live stored data views the (complete) data view listing did not return."""
+    state = dlt.current.source_state().setdefault(DATA_VIEWS_KEY, {})
+    state[org_id] = {"at": at.isoformat(), "ids": ids}
+
+
+def recorded_data_views(pipeline_state: Any, source_name: str, org_id: str) -> tuple[str, list[str]] | None:
+    """(the run's start as ISO text, the data view ids it did not list) as the last extract left it."""
+    try:
+        entry = pipeline_state["sources"][source_name][DATA_VIEWS_KEY][org_id]
+        return str(entry["at"]), [str(i) for i in entry["ids"]]
     except (KeyError, TypeError, ValueError):
         return None

@@ -21,6 +21,8 @@ PER_CONDITION = 10
 MAX_LINES = 30
 NAME_CHARS = 80
 LINE_CHARS = 200
+# data view names per line (the webhook's JSON lists them all)
+DATA_VIEWS_SHOWN = 3
 SEPARATORS = "\u2028\u2029\x85"
 
 
@@ -109,7 +111,13 @@ def item_line(condition: str, item: dict[str, Any]) -> str:
         what += f" / {clean(item.get('data_set_name') or item.get('data_set_id'))}"
     if item.get("detail"):
         what += f" ({clean(item.get('detail'), 40)})"
-    return clean(f"{what} [{clean(item.get('subject'), 120)}]", LINE_CHARS)
+    line = f"{what} [{clean(item.get('subject'), 120)}]"
+    views = item.get("data_views") or []
+    if views:
+        names = ", ".join(clean(v.get("name") or v.get("id"), 40) for v in views[:DATA_VIEWS_SHOWN])
+        more = f" +{len(views) - DATA_VIEWS_SHOWN}" if len(views) > DATA_VIEWS_SHOWN else ""
+        line += f", feeds {names}{more}"
+    return clean(line, LINE_CHARS)
 
 
 def sections(m: AlertMessage) -> list[tuple[str, list[str]]]:

@@ -36,7 +36,7 @@ from ..warehouse.health_alerts import ensure_table, latest_recorded, open_counts
 from ..warehouse.pipeline import make_pipeline
 from ..warehouse.reading import health_settings, no_warehouse
 from . import deliveries
-from .items import CONDITIONS, after, by_condition
+from .items import CONDITIONS, FedDataViews, after, by_condition, fed_data_views
 from .messages import PAYLOADS, AlertMessage
 from .post import ping, post_json
 
@@ -216,9 +216,12 @@ def _plans(
             rows = spells(sql, org, since, changed_only) if has_spells else []
             through = latest_recorded(sql, org) if has_spells else None
             counts = open_counts(sql, org) if has_spells else {}
+            fed = fed_data_views(sql, org) if "connection_impact" in present else None
             for sink in sinks:
                 name = labels.get(org)
-                plan = _plan(org, name, sink, own[sink], rows, through, stale.get(org), settings, now, counts)
+                plan = _plan(
+                    org, name, sink, own[sink], rows, through, stale.get(org), settings, now, counts, fed
+                )
                 plan.message.as_of = last[org].isoformat()
                 if not plan.message.empty():
                     plans.append(plan)
@@ -236,6 +239,7 @@ def _plan(
     settings: AlertsConfiguration,
     now: datetime,
     holding: dict[str, int],
+    fed: FedDataViews | None = None,
 ) -> _Plan:
     """What `sink` is to be told about `org`: spells opened after its mark (all open ones when it
     was never told), those closed after it that it was told open, sync_stale's change, and with
@@ -265,9 +269,9 @@ def _plan(
         org,
         name,
         None,
-        new=by_condition(new),
-        resolved=by_condition(resolved),
-        still=by_condition(still) if still else {},
+        new=by_condition(new, fed),
+        resolved=by_condition(resolved, fed),
+        still=by_condition(still, fed) if still else {},
         counts=counts,
     )
     outcome = Outcome(org, name, sink, len(new), len(resolved), reminded=len(still))

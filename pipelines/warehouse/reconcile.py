@@ -143,14 +143,24 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: date
 def reconcile_data_views(
     pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetime
 ) -> dict[str, int]:
-    """After a successful load: data views the listing no longer returned are marked deleted (the
-    listing is the org's whole, deleted ones included, so only the org filters it); components
+    """After a successful load: data views the listing no longer returned (recorded by the source,
+    cja_source/unlisted.py) are marked deleted (the listing is the org's whole, deleted ones
+    included, so only the org filters it); components
     gone from a data view whose components were read again in this run are marked deleted, and
     their dataset links removed; the components of a deleted data view are marked, never lost."""
     changes: dict[str, int] = {}
     if not cfg.data_views:
         return changes
     org = str(cfg.credentials.org_id)
+    found = unlisted.recorded_data_views(pipeline.state, SOURCE_NAME, org)
+    at = pendulum.parse(found[0]) if found is not None else None
+    if found is None or not isinstance(at, datetime) or abs((at - seen_at).total_seconds()) > 0.001:
+        logger.warning(
+            "the source recorded no data view listing for this run: deletions are left for the next run"
+        )
+        gone: list[str] = []
+    else:
+        gone = found[1]
     with pipeline.sql_client() as sql:
         q = sql.make_qualified_table_name
         present = existing_tables(sql)
@@ -160,16 +170,17 @@ def reconcile_data_views(
 
         def run(name: str, statement: str, *args: Any) -> None:
             result = sql.execute_sql(f"{statement} RETURNING 1", *args)
-            changes[name] = len(result or ())
+            changes[name] = changes.get(name, 0) + len(result or ())
 
-        run(
-            "data_views_deleted",
-            f"UPDATE {views} SET deleted_in_source_at = %s "
-            "WHERE org_id = %s AND last_seen_at < %s AND deleted_in_source_at IS NULL",
-            seen_at,
-            org,
-            seen_at,
-        )
+        for ids in _chunks(gone):
+            run(
+                "data_views_deleted",
+                f"UPDATE {views} SET deleted_in_source_at = %s WHERE org_id = %s "
+                f"AND deleted_in_source_at IS NULL AND id IN ({_marks(ids)})",
+                seen_at,
+                org,
+                *ids,
+            )
         reread = f"(SELECT id FROM {views} WHERE org_id = %s AND components_synced_at >= %s)"
         if "data_view_components" in present:
             comps = q("data_view_components")

@@ -54,10 +54,15 @@ def test_idle_resync_and_four_changes(make_sim, request, warehouse):
     cfg = fast_settings(sim, page_size=PAGE, data_view_components=True)
     run_sync(cfg, opts)
 
+    seen = query(opts, "SELECT id, last_seen_at FROM {t}data_views ORDER BY id")
     sim.reset_counters()
-    run_sync(cfg, opts)
+    idle = run_sync(cfg, opts)
     assert sim.count("dimensions") == sim.count("metrics") == 0
     assert sim.count("dataviews") <= 2
+    # an unchanged data view is not written again, and no listed one is taken for deleted
+    assert idle.rows.get("data_views", 0) == 0
+    assert query(opts, "SELECT id, last_seen_at FROM {t}data_views ORDER BY id") == seen
+    assert idle.reconciled.get("data_views_deleted", 0) == 0
 
     truth = sim.data_view_truth()["data_views"]
     conns = sim.connection_ids()

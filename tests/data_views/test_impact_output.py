@@ -76,3 +76,24 @@ def test_report_has_the_impact_section(synced, tmp_path: Path) -> None:
     assert f'<div class="n">{len(truth["orphan_data_views"])}</div>' in section
     names = query(opts, "SELECT DISTINCT data_view_name FROM {t}connection_impact WHERE severity >= 3")
     assert names and all(html.escape(n) in section for (n,) in names[:8])
+
+
+def test_alert_items_name_the_data_views_fed(synced, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ..alerts.conftest import Receiver
+
+    opts, truth = synced
+    receiver = Receiver()
+    try:
+        for key, value in receiver.env("webhook").items():
+            monkeypatch.setenv(key, value)
+        args = ["alert", "--duckdb-path", opts.duckdb_path, "--pipelines-dir", str(opts.pipelines_dir)]
+        assert main(args) == 0
+        [request] = receiver.take("webhook")
+        items = [i for group in request.json()["new"].values() for i in group if i.get("connection_id")]
+        assert items
+        for item in items:
+            fed = {dv for c, dv in truth["feeds"] if c == item["connection_id"]}
+            assert {v["id"] for v in item["data_views"]} == fed
+        assert any(item["data_views"] for item in items)
+    finally:
+        receiver.stop()
