@@ -129,11 +129,14 @@ SNAPSHOT_CHUNK_ROWS = 50_000
 def _read_backfills(sql: Any, statement: str, args: list[Any], duckdb: bool) -> StoredBackfills:
     """Every stored backfill of the org as Arrow, by pair (stored_backfills.py): DuckDB hands its
     result over as Arrow batches, other drivers a chunk of tuples at a time."""
+    if duckdb:
+        # a relation's reader: Arrow output of a DB-API result warns (on stderr, which a cron
+        # job's one line must not carry) that it copies the rows once more
+        relation = sql.native_connection.sql(statement.replace("%s", "?"), params=list(args))
+        read = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+        return StoredBackfills(table_of(list(read(SNAPSHOT_CHUNK_ROWS))))
     with sql.execute_query(statement, *args) as cursor:
-        if duckdb:
-            chunks: list[Any] = list(cursor.iter_arrow(chunk_size=SNAPSHOT_CHUNK_ROWS))
-        else:
-            chunks = [rows_table(chunk) for chunk in cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS)]
+        chunks = [rows_table(chunk) for chunk in cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS)]
     return StoredBackfills(table_of(chunks))
 
 
