@@ -61,7 +61,7 @@ def p1_p2(args: argparse.Namespace, workdir: Path, rows: set[str]) -> None:
                     )
                     + ")",
                     lb <= target,
-                    f"[{pairs} pairs; other: {other}; rows {s1['rows'].get('backfills')} backfills]",
+                    f"[{pairs} pairs; other: {other}; rows {s1.rows.get('backfills')} backfills]",
                 )
             if "P2" not in rows:
                 continue
@@ -93,7 +93,7 @@ def p1_p2(args: argparse.Namespace, workdir: Path, rows: set[str]) -> None:
                 f"{r3.get('backfills', 0)} backfill calls, {r3.get('list', 0)} list ({r3})",
                 f"== {want_bf} backfill calls, <= {list_pages} list",
                 ok,
-                f"[pairs: {s3.get('backfill_pairs')}]",
+                f"[pairs: {s3.backfill_pairs}]",
             )
         finally:
             sim.stop()

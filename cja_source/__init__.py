@@ -28,7 +28,7 @@ from .changes import ChangeTracker, PageChanges, dataset_digest
 from .client import CJAClient, ClientConfig
 from .configuration import CJASourceConfiguration, load_settings
 from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
-from .listing import ListingPage, connection_pages, listing_params
+from .listing import ListingPage, connection_pages, listed_first_page, listing_params
 from .observations import (
     CHANGES_HINTS,
     CHANGES_TABLE,
@@ -172,7 +172,9 @@ def connection_listing(ctx: SyncContext) -> Iterator[ListingPage]:
     total = 0
     want_inline = ctx.want_inline
     params = listing_params(ctx.cfg, want_inline)
-    pages = connection_pages(ctx.client, params, int(ctx.cfg.page_size), want_inline)
+    page_size = int(ctx.cfg.page_size)
+    first = listed_first_page(page_size, len(ctx.snapshot.connections_hash), len(ctx.snapshot.pairs))
+    pages = connection_pages(ctx.client, params, page_size, want_inline, first)
     tracker = ChangeTracker(ctx.snapshot, everything=ctx.full)
     for page in read_ahead(pages, "cja-listing"):
         total += len(page.items)

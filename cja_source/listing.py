@@ -26,6 +26,12 @@ MAX_LISTING_PASSES = 3
 # ~1 GB peak RSS with 150k items and 300 first, ~430 MB with 50k and 50, in less time.
 INLINE_FIRST_PAGE = 50
 INLINE_ITEMS_PER_PAGE = 50_000
+# Without inline lists a dataset still parses to ~3 kB (its containerFields, summary, settings): a
+# re-sync of 1,000 connections x 100 datasets as one page added ~310 MB to an idle run (bench P8;
+# pages of ~12k items: +60 MB, ~6k: +30 MB, 17 requests). Pages hold about this many connections +
+# datasets; the first page is sized from the datasets per connection the warehouse holds, so an
+# org of a few datasets per connection (the reference org: 573 x ~6.5) still takes one request.
+LISTED_ITEMS_PER_PAGE = 6_000
 # A new size is taken only when it is this far off: with page-number paging every change of size
 # re-reads part of a page.
 RESIZE_TOLERANCE = 0.25
@@ -39,8 +45,10 @@ def listing_guard() -> PagingGuard:
     return PagingGuard(LIST_WHERE, settings.MAX_CONNECTIONS_PER_ORG, ORG_LIMIT)
 
 
-def _inline_limit(items: list[dict[str, Any]], limit: int, most: int) -> int:
-    """The next page's limit: about INLINE_ITEMS_PER_PAGE nested items, at most `most`."""
+def _inline_limit(
+    items: list[dict[str, Any]], limit: int, most: int, per_page: int = INLINE_ITEMS_PER_PAGE
+) -> int:
+    """The next page's limit: about `per_page` nested items, at most `most`."""
     nested = sum(  # runs before the items are validated: skips what is not an object
         1 + len(d.get("backfills") or ())
         for c in items
@@ -49,7 +57,7 @@ def _inline_limit(items: list[dict[str, Any]], limit: int, most: int) -> int:
         if isinstance(d, dict)
     )
     per_connection = max(1.0, nested / max(1, len(items)))
-    wanted = min(most, max(settings.MIN_PAGE_SIZE, int(INLINE_ITEMS_PER_PAGE / per_connection)))
+    wanted = min(most, max(settings.MIN_PAGE_SIZE, int(per_page / per_connection)))
     if abs(wanted - limit) <= RESIZE_TOLERANCE * limit:
         return limit
     return wanted
@@ -94,8 +102,21 @@ def listing_params(cfg: CJASourceConfiguration, inline_backfills: bool) -> list[
     return [base]
 
 
+def listed_first_page(page_size: int, connections: int, pairs: int) -> int:
+    """The first page's limit of a listing without inline lists, from what the warehouse holds
+    (`connections`, `pairs`: none on a first sync, which keeps `page_size`)."""
+    if not connections:
+        return page_size
+    per_connection = 1 + pairs / connections
+    return min(page_size, max(settings.MIN_PAGE_SIZE, int(LISTED_ITEMS_PER_PAGE / per_connection)))
+
+
 def connection_pages(
-    client: CJAClient, param_sets: list[dict[str, Any]], page_size: int, inline_backfills: bool = False
+    client: CJAClient,
+    param_sets: list[dict[str, Any]],
+    page_size: int,
+    inline_backfills: bool = False,
+    first_page: int | None = None,
 ) -> Iterator[ListingPage]:
     """Every connection once. Paging is by page number, so an item inserted ahead of the reader
     pushes the next one onto a page already read (a repeat, dropped here), and an item removed
@@ -107,8 +128,12 @@ def connection_pages(
         in_this_set: set[str] = set()
         for _pass in range(MAX_LISTING_PASSES):
             expected = 0
-            first = min(page_size, INLINE_FIRST_PAGE) if inline_backfills else page_size
-            resize = partial(_inline_limit, most=page_size) if inline_backfills else None
+            if inline_backfills:
+                first = min(page_size, INLINE_FIRST_PAGE)
+                resize = partial(_inline_limit, most=page_size)
+            else:
+                first = min(page_size, first_page or page_size)
+                resize = partial(_inline_limit, most=page_size, per_page=LISTED_ITEMS_PER_PAGE)
             pages = client.paginate("list", path, params, first, next_limit=resize, guard=listing_guard())
             for items, meta in pages:
                 total = meta.get("totalElements")

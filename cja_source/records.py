@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard, cast
@@ -30,7 +31,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 WIDE_KEY = "v_double"
 
 
-@dataclass
+@dataclass(slots=True)
 class PairState:
     """What the warehouse holds for one (connection, dataset) pair."""
 
@@ -61,6 +62,10 @@ class WarehouseSnapshot:
     data_views: dict[str, Any] = field(default_factory=dict)  # id -> data_view_rows.DataViewState
     # the same as the two dicts above, by pair, as Arrow (snapshot.py reads this, not the dicts)
     stored_backfills: StoredBackfills | None = None
+    # reads stored_backfills when a pair first needs them: an idle re-sync asks no pair, and reading
+    # the maximal org's ~500k stored backfills up front cost it ~230 MB of peak RSS (bench P8)
+    backfills_reader: Callable[[], StoredBackfills] | None = None
+    _reader_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -70,9 +75,28 @@ class WarehouseSnapshot:
         self, connection_id: str, data_set_id: str
     ) -> tuple[Mapping[str, datetime], Mapping[str, str]]:
         """(first seen by id, stored status by id of those not COMPLETED) of one pair's backfills."""
-        if self.stored_backfills is not None:
-            return self.stored_backfills.of_pair(connection_id, data_set_id)
+        stored = self._stored_backfills()
+        if stored is not None:
+            return stored.of_pair(connection_id, data_set_id)
         return self.backfills_first_seen, self.backfills_status
+
+    def release(self) -> None:
+        """Drop what was read (the run is past its extract): dlt keeps the source, and through it
+        this snapshot, alive until the pipeline goes, and the maximal org's ~100 MB of pairs and
+        digests would otherwise stay through normalize, load and the views (bench P8)."""
+        for value in vars(self).values():
+            if isinstance(value, dict):
+                value.clear()
+        self.stored_backfills = None
+        self.backfills_reader = None
+
+    def _stored_backfills(self) -> StoredBackfills | None:
+        if self.stored_backfills is None and self.backfills_reader is not None:
+            with self._reader_lock:  # backfill lists are fetched by several threads
+                if self.stored_backfills is None and self.backfills_reader is not None:
+                    self.stored_backfills = self.backfills_reader()
+                    self.backfills_reader = None
+        return self.stored_backfills
 
 
 def with_prefix(connection_id: str) -> str:

@@ -4,7 +4,8 @@ since then. Read through the running dlt pipeline, so it works in any pipeline t
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import dlt
@@ -62,12 +63,15 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
             info_cols = [c for c in SCHEMA_INFO_COLUMNS if c in table_columns(pipeline, "datasets")]
             extra = "".join(f", {c}" for c in info_cols)
             d_hash = _hash_column(pipeline, "datasets")
-            for row in rows_of(
+            # one entry per pair (100k on the maximal org): read a chunk at a time, and the
+            # connection ids and first-seen times, repeated across pairs, kept once each
+            shared: dict[Any, Any] = {}
+            for row in chunked_rows(
                 sql,
                 "SELECT connection_id, data_set_id, first_seen_at, backfill_summary__total, "
                 "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed, "
                 f"deleted_in_source_at IS NULL, {d_hash}{extra} FROM {q('datasets')} {where}",
-                *args,
+                args,
             ):
                 total, failed, in_progress, completed = (int(v or 0) for v in row[3:7])
                 summary = None if row[3] is None else (total, failed, in_progress, completed)
@@ -80,18 +84,22 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
                         for parent in parents:
                             node = node.setdefault(parent, {})
                         node[leaf] = value
-                snap.pairs[(row[0], row[1])] = PairState(
-                    row[2], summary, info or None, digest if live else None, live
+                cid, first_seen = shared.setdefault(row[0], row[0]), shared.setdefault(row[2], row[2])
+                snap.pairs[(cid, row[1])] = PairState(
+                    first_seen, summary, info or None, digest if live else None, live
                 )
-            stored_counts: dict[tuple[str, str], int] = {}
+            # a pair whose stored backfills do not add up to its stored summary (a load cut short,
+            # rows removed by hand) is asked again, whatever the summary says
+            for key in _short_pairs(sql, q, "backfills" in present, where, args):
+                state = snap.pairs.get(key)
+                if state is not None:
+                    state.summary = None
             if "backfills" in present:
                 select = (
                     f"SELECT connection_id, data_set_id, id, first_seen_at, status FROM {q('backfills')} "
                     f"{where} ORDER BY connection_id, data_set_id"
                 )
-                snap.stored_backfills = _read_backfills(sql, select, args, duckdb=_is_duckdb(pipeline))
-                spans = snap.stored_backfills.spans
-                stored_counts = {pair: end - start for pair, (start, end) in spans.items()}
+                snap.backfills_reader = partial(_reread_backfills, pipeline, select, args)
             if "data_views" in present:
                 columns = table_columns(pipeline, "data_views")
                 snap.data_views = read_states(sql, q("data_views"), columns, where, args)
@@ -114,12 +122,41 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
     except Exception as exc:  # noqa: BLE001 - a warehouse we cannot read is a warehouse to reload
         logger.warning("could not read the warehouse (%s); doing a full sync", type(exc).__name__)
         return WarehouseSnapshot()
-    # A pair whose stored backfills do not add up to its stored summary (a load cut short, rows
-    # removed by hand) is asked again, whatever the summary says.
-    for key, state in snap.pairs.items():
-        if state.summary is not None and state.summary[0] != stored_counts.get(key, 0):
-            state.summary = None
     return snap
+
+
+def _short_pairs(sql: Any, q: Any, has_backfills: bool, where: str, args: list[Any]) -> list[tuple[str, str]]:
+    """Pairs with a stored summary whose total is not the count of their stored backfills."""
+    d_where = where.replace("org_id", "d.org_id")
+    if not has_backfills:
+        statement = (
+            f"SELECT d.connection_id, d.data_set_id FROM {q('datasets')} d {d_where}"
+            f"{' AND' if d_where else ' WHERE'} COALESCE(d.backfill_summary__total, 0) <> 0"
+        )
+        return [(r[0], r[1]) for r in rows_of(sql, statement, *args)]
+    statement = (
+        f"SELECT d.connection_id, d.data_set_id FROM {q('datasets')} d LEFT JOIN ("
+        f"SELECT connection_id, data_set_id, COUNT(*) AS n FROM {q('backfills')} {where} "
+        "GROUP BY connection_id, data_set_id) b "
+        "ON b.connection_id = d.connection_id AND b.data_set_id = d.data_set_id "
+        f"{d_where}{' AND' if d_where else ' WHERE'} d.backfill_summary__total IS NOT NULL "
+        "AND d.backfill_summary__total <> COALESCE(b.n, 0)"
+    )
+    return [(r[0], r[1]) for r in rows_of(sql, statement, *args, *args)]
+
+
+def chunked_rows(sql: Any, statement: str, args: list[Any]) -> Iterator[Sequence[Any]]:
+    """The rows of a query, SNAPSHOT_CHUNK_ROWS at a time (not one list of every row)."""
+    with sql.execute_query(statement, *args) as cursor:
+        for chunk in cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS):
+            yield from chunk
+
+
+def _reread_backfills(pipeline: dlt.Pipeline, statement: str, args: list[Any]) -> StoredBackfills:
+    """The stored backfills, read when a pair first needs them (WarehouseSnapshot.backfills_reader).
+    Runs during the extract: only this org's runs write its rows, and they hold the org's lock."""
+    with pipeline.sql_client() as sql:
+        return _read_backfills(sql, statement, args, duckdb=_is_duckdb(pipeline))
 
 
 # rows of the backfills table fetched at a time (a driver without Arrow results)

@@ -22,7 +22,9 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from cja_source import cja_source, make_client
 from cja_source.client import CJAClient
 from cja_source.configuration import CJASourceConfiguration
+from cja_source.records import WarehouseSnapshot
 from cja_source.snapshot import read_snapshot
+from cja_source.stored_backfills import StoredBackfills
 
 from ..errors import as_cja_error
 from ..options import RunOptions
@@ -141,6 +143,7 @@ def _run_locked(
             summary.full = full
             close_abandoned_runs(pipeline, summary.org_id)
             snapshot = read_snapshot(pipeline, summary.org_id)
+            _read_backfills_in_turn(snapshot, turn)
             summary.first_sync = snapshot.empty
             log_run(pipeline, run_row(summary.as_dict(), started), fmt)
         if listener:
@@ -158,7 +161,9 @@ def _run_locked(
         write_timestamps_as_text(source, pipeline)
         pipeline.extract(source, loader_file_format=fmt)
         # the snapshot (a dict entry per stored backfill) is of no use after the extract, and a
-        # full re-sync of the maximal org would carry its ~100 MB through normalize and load
+        # full re-sync of the maximal org would carry its ~100 MB through normalize and load (dlt
+        # keeps the source, and through it the snapshot, alive: emptied, not just dropped)
+        snapshot.release()
         del source, snapshot
         if listener:
             extracting = False
@@ -201,6 +206,20 @@ def _run_locked(
     except Exception as exc:  # noqa: BLE001 - the data is in; still one line, not a traceback
         raise as_cja_error(exc, where=pipeline.working_dir) from None
     return summary
+
+
+def _read_backfills_in_turn(snapshot: WarehouseSnapshot, turn: AbstractContextManager[Any]) -> None:
+    """The stored backfills are read when the extract first needs them (an idle re-sync never
+    does): like every warehouse step, in the run's turn at the warehouse (a fleet's, a worker's)."""
+    reader = snapshot.backfills_reader
+    if reader is None:
+        return
+
+    def in_turn() -> StoredBackfills:
+        with turn:
+            return reader()
+
+    snapshot.backfills_reader = in_turn
 
 
 def _finalize(

@@ -11,7 +11,7 @@ import pytest
 
 from cja_source import settings
 from cja_source.errors import PagingError, ServiceUnavailableError
-from cja_source.listing import _inline_limit
+from cja_source.listing import _inline_limit, listed_first_page
 from cja_source.paging import CJAPagePaginator, PagingGuard
 from cja_source.retry_budget import RetryBudget, with_note
 
@@ -192,6 +192,20 @@ def _connections(n: int, backfills_each: int) -> list[Any]:
 )
 def test_inline_listing_page_size(items: list[Any], limit: int, most: int, expected: int) -> None:
     assert _inline_limit(items, limit, most) == expected
+
+
+@pytest.mark.parametrize(
+    ("page_size", "connections", "pairs", "expected"),
+    [
+        pytest.param(1000, 0, 0, 1000, id="a first sync keeps the configured size"),
+        pytest.param(1000, 573, 4654, 657, id="the reference org: its 573 connections in one page"),
+        pytest.param(1000, 1000, 100_000, 59, id="the maximal org: ~6,000 items a page"),
+        pytest.param(20, 573, 4654, 20, id="never more than the configured page size"),
+        pytest.param(1000, 1, 1_000_000, settings.MIN_PAGE_SIZE, id="never below the floor"),
+    ],
+)
+def test_resync_first_page_size(page_size: int, connections: int, pairs: int, expected: int) -> None:
+    assert listed_first_page(page_size, connections, pairs) == expected
 
 
 @pytest.mark.parametrize(
