@@ -128,7 +128,7 @@ def main() -> int:
 
             p8_p10(args, workdir)
         if "P11" in rows:
-            from p8_data_views import p8 as p11
+            from p11_data_views import p11
 
             p11(args, workdir)
     finally:

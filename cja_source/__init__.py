@@ -12,22 +12,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
-from . import data_views as dv
 from . import history, settings, unlisted
 from .arrow_rows import backfills_table, datasets_table
 from .backfill_fetch import page_backfill_batches
 from .changes import ChangeTracker, PageChanges, dataset_digest
 from .client import CJAClient, ClientConfig
 from .configuration import CJASourceConfiguration, load_settings
+from .data_view_catalogue import data_view_resources
 from .errors import ConfigurationError, EmptyListingError, MalformedResponseError
+from .hints import DELETABLE, SEEN
+from .hints import column_hints as _hints
 from .listing import ListingPage, connection_pages, listed_first_page, listing_params
 from .observations import (
     CHANGES_HINTS,
@@ -64,17 +65,7 @@ __all__ = [
 
 logger = logging.getLogger("cja_source")
 
-SEEN = {"first_seen_at": "timestamp", "last_seen_at": "timestamp", "org_id": "text"}
-DELETABLE = {**SEEN, "deleted_in_source_at": "timestamp"}
 DATA_SOURCE_TYPES_MAX_AGE = 24 * 3600.0
-
-
-def _hints(*text_keys: str, **types: str) -> TTableSchemaColumns:
-    """Column hints. Hinted columns exist even while every value is null, which views and merges
-    rely on; typed keys let a table with no row yet be created."""
-    hints: dict[str, dict[str, Any]] = {name: {"data_type": "text", "nullable": False} for name in text_keys}
-    hints.update({name: {"data_type": t, "nullable": True} for name, t in types.items()})
-    return cast(TTableSchemaColumns, hints)
 
 
 def make_client(cfg: CJASourceConfiguration) -> CJAClient:
@@ -149,19 +140,6 @@ def cja_source(
         listing | dataset_container_fields(ctx),
         data_source_types(ctx),
         *data_view_resources(ctx),
-    ]
-
-
-def data_view_resources(ctx: SyncContext) -> list[DltResource]:
-    """The data view tables (cja_source/data_views.py), with `data_views` on."""
-    if not ctx.cfg.data_views:
-        return []
-    listing = data_view_listing(ctx)
-    batches = listing | data_view_component_batches(ctx)
-    return [
-        listing | data_views(ctx),
-        batches | data_view_components(ctx),
-        batches | data_view_component_datasets(ctx),
     ]
 
 
@@ -419,66 +397,3 @@ def data_source_types(ctx: SyncContext) -> TDataItems:
         for t in types
         if isinstance(t, dict) and t.get("id")
     ]
-
-
-@dlt.resource(name="data_view_listing", selected=False)
-def data_view_listing(ctx: SyncContext) -> Iterator[list[dict[str, Any]]]:
-    """Pages of the data views listing (every expansion, deleted ones included). An org without
-    any gives one empty page, so that the tables below are created all the same."""
-    empty, listed = True, set[str]()
-    for page in dv.data_view_pages(ctx):
-        empty = False
-        listed.update(item["id"] for item in page)
-        yield page
-    if empty:
-        yield []
-    # unchanged data views are not written, so last_seen_at cannot tell a deleted one: the state says
-    unlisted.record_data_views(ctx.org_id, ctx.now, dv.unlisted_ids(ctx, listed))
-
-
-@dlt.transformer(
-    name="data_views",
-    primary_key="id",
-    write_disposition="merge",
-    columns=_hints("id", **DELETABLE, **dv.DATA_VIEW_TYPES),
-)
-def data_views(page: list[dict[str, Any]], ctx: SyncContext) -> TDataItems:
-    """One row per data view ever seen: its connection (`parentDataGroupId`), every list expansion;
-    `deleted_in_source_at` once it is listed isDeleted or no longer listed."""
-    yield from ctx.materialize_once("data_views")
-    if page:
-        yield dv.data_view_rows(ctx, page)
-
-
-@dlt.transformer(name="data_view_component_batches", selected=False)
-def data_view_component_batches(page: list[dict[str, Any]], ctx: SyncContext) -> Iterator[dv.ComponentBatch]:
-    """Dimensions and metrics of the page's new or modified data views (data_view_components on)."""
-    yield dv.component_batch(ctx, page)  # even empty: the tables below are created from it
-
-
-@dlt.transformer(
-    name="data_view_components",
-    primary_key=("data_view_id", "id"),
-    write_disposition="merge",
-    columns=_hints("data_view_id", "id", "kind", **dv.COMPONENT_TYPES),
-)
-def data_view_components(batch: dv.ComponentBatch, ctx: SyncContext) -> TDataItems:
-    """One row per dimension or metric of a data view, hidden ones included (with
-    data_view_components on); `deleted_in_source_at` marks those gone from a re-read or deleted
-    data view."""
-    yield from ctx.materialize_once("data_view_components")
-    if batch.components:
-        yield batch.components
-
-
-@dlt.transformer(
-    name="data_view_component_datasets",
-    primary_key=("data_view_id", "component_id", "data_set_id"),
-    write_disposition="merge",
-    columns=_hints("data_view_id", "component_id", "data_set_id", org_id="text", last_seen_at="timestamp"),
-)
-def data_view_component_datasets(batch: dv.ComponentBatch, ctx: SyncContext) -> TDataItems:
-    """One row per dataset a component reads (its dataSetIds)."""
-    yield from ctx.materialize_once("data_view_component_datasets")
-    if batch.datasets:
-        yield batch.datasets

@@ -13,7 +13,7 @@ from harness import Sim, data_requests, row, sync
 DATA_VIEW_ENDPOINTS = ("dataviews", "dimensions", "metrics")
 
 
-def p8(args: argparse.Namespace, workdir: Path) -> None:
+def p11(args: argparse.Namespace, workdir: Path) -> None:
     sim = Sim(workdir, connections=args.connections, rate_limit="off", seed=args.seed)
     try:
         views = sim.get("data_views")["data_views"]
@@ -26,7 +26,7 @@ def p8(args: argparse.Namespace, workdir: Path) -> None:
         r1 = data_requests(first)
         lists = r1.get("dimensions", 0) + r1.get("metrics", 0)
         row(
-            "P8",
+            "P11",
             f"first sync, data_view_components on ({len(views)} data views, {len(live)} live)",
             f"{r1.get('dataviews', 0)} listing pages, {lists} component lists, {wall:.1f} s",
             f"<= {pages} pages, == {2 * len(live)} lists",
@@ -38,7 +38,7 @@ def p8(args: argparse.Namespace, workdir: Path) -> None:
         r2 = data_requests(idle)
         lists = r2.get("dimensions", 0) + r2.get("metrics", 0)
         row(
-            "P8",
+            "P11",
             "re-sync, nothing changed",
             f"{r2.get('dataviews', 0)} listing pages, {lists} component lists",
             f"<= {min(2, pages)} pages, 0 lists",
@@ -55,7 +55,7 @@ def p8(args: argparse.Namespace, workdir: Path) -> None:
         r3 = data_requests(changed)
         lists = r3.get("dimensions", 0) + r3.get("metrics", 0)
         row(
-            "P8",
+            "P11",
             "re-sync after a move, a new dimension, a deletion and a new data view",
             f"{r3.get('dataviews', 0)} listing pages, {lists} component lists",
             "<= 8 lists",
