@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ..report.impact import orphan_counts_sql
 from ..text import cut
 
 # data view names shown per connection or dataset; the rest is counted
@@ -28,14 +29,7 @@ def read_impact(reader: Any) -> dict[str, list[dict[str, Any]]]:
             f"FROM {q('dataset_impact')} WHERE health_status IN ('FAILED', 'STUCK') OR is_stale "
             "ORDER BY connection_id, data_set_id, data_view_name, data_view_id"
         ),
-        "orphans": rows(
-            "SELECT o.org_id, "
-            f"(SELECT COUNT(*) FROM {q('orphan_connections')} AS c WHERE c.org_id = o.org_id) "
-            "AS orphan_connections, "
-            f"(SELECT COUNT(*) FROM {q('orphan_data_views')} AS v WHERE v.org_id = o.org_id) "
-            "AS orphan_data_views "
-            f"FROM {q('org_health_summary')} AS o ORDER BY o.org_id"
-        ),
+        "orphans": rows(orphan_counts_sql(q)),
     }
 
 

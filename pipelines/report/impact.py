@@ -15,6 +15,19 @@ IMPACT_CONNECTIONS = 50
 NAMES_SHOWN = 8
 
 
+def orphan_counts_sql(q: Any) -> str:
+    """Per org: how many live connections no live data view reads, and how many live data views
+    read a missing or deleted connection (`health` and the report show the same counts)."""
+    return (
+        "SELECT o.org_id, "
+        f"(SELECT COUNT(*) FROM {q('orphan_connections')} AS c WHERE c.org_id = o.org_id) "
+        "AS orphan_connections, "
+        f"(SELECT COUNT(*) FROM {q('orphan_data_views')} AS v WHERE v.org_id = o.org_id) "
+        "AS orphan_data_views "
+        f"FROM {q('org_health_summary')} AS o ORDER BY o.org_id"
+    )
+
+
 def read_impact_data(rows: Any, q: Any) -> dict[str, Any]:
     return {
         "impact": rows(
@@ -28,14 +41,7 @@ def read_impact_data(rows: Any, q: Any) -> dict[str, Any]:
             "WHERE health_status IN ('FAILED', 'STUCK') OR is_stale "
             "ORDER BY data_set_name, data_set_id, data_view_name, data_view_id"
         ),
-        "orphans": rows(
-            "SELECT o.org_id, "
-            f"(SELECT COUNT(*) FROM {q('orphan_connections')} AS c WHERE c.org_id = o.org_id) "
-            "AS orphan_connections, "
-            f"(SELECT COUNT(*) FROM {q('orphan_data_views')} AS v WHERE v.org_id = o.org_id) "
-            "AS orphan_data_views "
-            f"FROM {q('org_health_summary')} AS o ORDER BY o.org_id"
-        ),
+        "orphans": rows(orphan_counts_sql(q)),
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
 import pendulum
@@ -26,6 +26,7 @@ from cja_source.snapshot import existing_tables, table_columns
 logger = logging.getLogger("cja_sync")
 
 SOURCE_NAME = "cja"
+T = TypeVar("T")
 # ids per statement: well under any driver's parameter limit
 CHUNK = 500
 # table -> (parent table, the columns that join a row to its parent)
@@ -41,11 +42,22 @@ OWNED = {
 
 def recorded_unlisted(pipeline: dlt.Pipeline, org_id: str) -> tuple[datetime, Unlisted] | None:
     """What the org's last extract did not list, and that run's start."""
-    found = unlisted.recorded(pipeline.state, SOURCE_NAME, org_id)
-    if found is None:
+    return _parsed(unlisted.recorded(pipeline.state, SOURCE_NAME, org_id))
+
+
+def _parsed(found: tuple[str, T] | None) -> tuple[datetime, T] | None:
+    """(ISO text, value) as the source's state keeps it -> (its time, value)."""
+    at = pendulum.parse(found[0]) if found is not None else None
+    return (at, found[1]) if found is not None and isinstance(at, datetime) else None
+
+
+def _of_this_run(found: tuple[datetime, T] | None, seen_at: datetime, what: str) -> T | None:
+    """What the source recorded, when it recorded it in the run that started at `seen_at` (a
+    state left by an earlier, failed extract must not mark anything)."""
+    if found is None or abs((found[0] - seen_at).total_seconds()) > 0.001:
+        logger.warning("the source recorded no %s for this run: deletions are left for the next run", what)
         return None
-    at = pendulum.parse(found[0])
-    return (at, found[1]) if isinstance(at, datetime) else None
+    return found[1]
 
 
 def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: datetime) -> dict[str, int]:
@@ -58,11 +70,8 @@ def reconcile(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, seen_at: date
     c_scope, _ = _listing_scope(pipeline, cfg, alias="c.")
     changes: dict[str, int] = {}
     found = recorded_unlisted(pipeline, org_id)
-    if found is None or abs((found[0] - seen_at).total_seconds()) > 0.001:
-        logger.warning("the source recorded no listing for this run: deletions are left for the next run")
-        gone = Unlisted()
-    else:
-        gone = found[1]
+    recorded = _of_this_run(found, seen_at, "listing")
+    gone = recorded if recorded is not None else Unlisted()
     with pipeline.sql_client() as sql:
         q = sql.make_qualified_table_name
         conns, dsets = q("connections"), q("datasets")
@@ -152,15 +161,8 @@ def reconcile_data_views(
     if not cfg.data_views:
         return changes
     org = str(cfg.credentials.org_id)
-    found = unlisted.recorded_data_views(pipeline.state, SOURCE_NAME, org)
-    at = pendulum.parse(found[0]) if found is not None else None
-    if found is None or not isinstance(at, datetime) or abs((at - seen_at).total_seconds()) > 0.001:
-        logger.warning(
-            "the source recorded no data view listing for this run: deletions are left for the next run"
-        )
-        gone: list[str] = []
-    else:
-        gone = found[1]
+    found = _parsed(unlisted.recorded_data_views(pipeline.state, SOURCE_NAME, org))
+    gone: list[str] = _of_this_run(found, seen_at, "data view listing") or []
     with pipeline.sql_client() as sql:
         q = sql.make_qualified_table_name
         present = existing_tables(sql)
