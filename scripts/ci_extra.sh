@@ -22,6 +22,9 @@ quiet bash scripts/release_venv.sh 0.2.0 "$work/release-0.2.0"
 CJA_TEST_RELEASE_VENV="$work/release-0.2.0" .venv/bin/python -m pytest -q -p no:cacheprovider -m upgrade \
     tests/warehouse/test_upgrade.py
 
+step "dbt: the shipped package run by dbt on a synced DuckDB file and Postgres schema"
+.venv/bin/python -m pytest -q -p no:cacheprovider -m dbt tests/dbt
+
 step "wheel: build"
 .venv/bin/python -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" . 2>"$work/build.log" || {
     cat "$work/build.log" >&2

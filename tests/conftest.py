@@ -36,7 +36,7 @@ def _isolate_from_the_developer() -> None:
 _isolate_from_the_developer()
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
-from .helpers import PG_URL  # noqa: E402 - the log level is set before anything imports dlt
+from .helpers import DEMO_CONNECTIONS, PG_URL, SETTINGS_PREFIXES, DemoRun, quiet_main  # noqa: E402 - the log level is set before anything imports dlt
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +118,22 @@ def pg_opts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
             for suffix in ("", "_staging"):
                 cur.execute(f'DROP SCHEMA IF EXISTS "{name}{suffix}" CASCADE')
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The README's `cja-sync demo` (40 connections, ./cja_demo.duckdb), run once per test worker:
+    eight syncs take ~20 s, and the docs' examples, the demo's own test and the readers all read it.
+    Tests that use it are marked `xdist_group("demo")`, so that one worker runs them all
+    (scripts/test.sh distributes with --dist loadgroup); a test that writes copies the file first."""
+    home = tmp_path_factory.mktemp("demo_home")
+    args = ("demo", "--connections", DEMO_CONNECTIONS, "--pipelines-dir", str(home / "pipelines"))
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith(SETTINGS_PREFIXES):
+                mp.delenv(name)
+        mp.chdir(home)
+        code, out, err = quiet_main(list(args))
+    assert code == 0, err
+    assert (home / "cja_demo.duckdb").is_file(), out
+    return DemoRun(home, args, code, out, err)

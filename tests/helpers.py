@@ -3,7 +3,10 @@ as dlt environment variables), the Postgres server's address, and SQL against a 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +69,33 @@ def table_exists(opts: Any, table: str) -> bool:
     if opts.destination == "duckdb" and not Path(opts.duckdb_path).exists():
         return False
     return query(opts, sql)[0][0] == 1
+
+
+DEMO_CONNECTIONS = "40"
+# what the machine's environment could set for the examples: dropped around the demo
+SETTINGS_PREFIXES = ("SOURCES__", "DESTINATION__", "CJA_SYNC__", "CJA_WRITER", "CJA_DUCKDB")
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """`cja-sync demo` as run by the `demo_run` fixture: its arguments, exit code and output."""
+
+    home: Path
+    args: tuple[str, ...]
+    code: int
+    out: str
+    err: str
+
+    @property
+    def file(self) -> Path:
+        return self.home / "cja_demo.duckdb"
+
+
+def quiet_main(args: list[str]) -> tuple[int, str, str]:
+    """`cja-sync ARGS` in this process: (exit code, stdout, stderr)."""
+    from cja_sync.commands.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(args)
+    return code, out.getvalue(), err.getvalue()

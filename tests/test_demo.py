@@ -4,6 +4,7 @@ history tables and views have data, and charts with too few points say so instea
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from cja_sync.commands.cli import main
 from cja_sync.report.history import history_figures
 from cja_sync.report.sparse import has_values, or_note
+
+from .helpers import DemoRun, quiet_main
 
 
 def _one(db: Path, sql: str) -> Any:
@@ -23,11 +25,10 @@ def _one(db: Path, sql: str) -> Any:
     return row[0] if len(row) == 1 else row
 
 
-def test_demo_replays_a_week_into_a_new_warehouse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "cja_demo.duckdb"
-    args = ["demo", "--duckdb-path", str(db), "--pipelines-dir", str(tmp_path / "p"), "--connections", "60"]
-    assert main(args) == 0
-    out = capsys.readouterr().out
+@pytest.mark.xdist_group("demo")
+def test_demo_replays_a_week_into_a_new_warehouse(demo_run: DemoRun, tmp_path: Path) -> None:
+    db = demo_run.file
+    out = demo_run.out
     assert out.count(": succeeded in ") == 1  # one summary, the last sync's, not one per day
     assert "replayed 8 daily syncs" in out
     assert _one(db, "SELECT COUNT(DISTINCT observed_at) FROM cja.connection_volume_history") >= 7
@@ -41,10 +42,16 @@ def test_demo_replays_a_week_into_a_new_warehouse(tmp_path: Path, capsys: pytest
     runs, first, last = _one(db, "SELECT COUNT(*), MIN(started_at), MAX(started_at) FROM cja.sync_runs")
     assert runs == 8 and last - first == timedelta(days=7)
 
-    # a second demo into the same file adds one sync (a second week would interleave with the first)
-    assert main([*args, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["status"] == "succeeded"  # the one JSON object
-    assert _one(db, "SELECT COUNT(*) FROM cja.sync_runs") == 9
+    # a second demo into the same file (a copy, with its pipelines directory) adds one sync (a
+    # second week would interleave with the first)
+    copy = tmp_path / db.name
+    shutil.copyfile(db, copy)
+    shutil.copytree(demo_run.home / "pipelines", tmp_path / "pipelines")
+    into = ["--duckdb-path", str(copy), "--pipelines-dir", str(tmp_path / "pipelines")]
+    code, out, err = quiet_main([*demo_run.args[:3], *into, "--json"])
+    assert code == 0, err
+    assert json.loads(out)["status"] == "succeeded"  # the one JSON object
+    assert _one(copy, "SELECT COUNT(*) FROM cja.sync_runs") == 9
 
 
 def _point(cid: str, at: str, n: int) -> dict[str, Any]:

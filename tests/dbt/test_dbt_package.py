@@ -5,7 +5,8 @@ freshness; a sync after dbt still succeeds and keeps the models (Postgres: run, 
 BI reader holding the published DuckDB file never stops dbt.
 
 dbt takes ~3 s to start, twice per run_dbt (run, then test): each warehouse gets one test that walks
-through its steps on one sync. sources.yml is checked against a fresh render of the dictionary."""
+through its steps on one sync; those two (marked `dbt`, ~45 s each) run in CI on top of the test
+command (scripts/ci_extra.sh). sources.yml is checked against a fresh render of the dictionary."""
 
 from __future__ import annotations
 
@@ -123,6 +124,7 @@ def _assert_fails_on_duplicate_and_freshness(outcome: DbtOutcome) -> None:
     assert all(" could not run: " not in f for f in outcome.failures), lines
 
 
+@pytest.mark.dbt
 def test_duckdb_dbt_passes_survives_a_sync_and_fails_on_a_bad_warehouse(make_sim, duckdb_opts, monkeypatch):
     # a writer that had to wait for the reader would give up after 3 s
     monkeypatch.setenv("CJA_SYNC__DUCKDB_WRITER_WAIT_SECONDS", "3")
@@ -181,6 +183,7 @@ def pg_dbt_opts(pg_opts: Callable[..., Any]) -> Iterator[Any]:
     conn.close()
 
 
+@pytest.mark.dbt
 @pytest.mark.postgres
 def test_postgres_run_dbt_run_dbt_then_a_bad_warehouse_fails(make_sim, pg_dbt_opts):
     sim = make_sim(connections=15)
