@@ -34,14 +34,12 @@ def page_backfill_batches(ctx: SyncContext, page: ListingPage) -> Iterator[list[
         cid = with_prefix(c["id"])
         for d in c.get("dataSets") or ():
             dsid = d["dataSetId"]
-            if changed is not None and (cid, dsid) not in changed:
-                state = snapshot.pairs.get((cid, dsid))
-                if state is not None and state.summary is not None:
-                    # its digest, which covers backfillSummary, is the stored one: the summary did
-                    # not move, and its stored backfills add up to it (snapshot.py)
-                    skipped += 1
-                    d.pop("backfills", None)
-                    continue
+            if changed is not None and (cid, dsid) not in changed and snapshot.pairs.summarised((cid, dsid)):
+                # its digest, which covers backfillSummary, is the stored one: the summary did not
+                # move, and its stored backfills add up to it (snapshot.py)
+                skipped += 1
+                d.pop("backfills", None)
+                continue
             summary = summary_key(d.get("backfillSummary"))
             inline = d.get("backfills") if isinstance(d.get("backfills"), list) else None
             plan = plan_pair(ctx.cfg.backfills, ctx.full, snapshot.pairs.get((cid, dsid)), summary, inline)

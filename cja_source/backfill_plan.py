@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from .records import PairState, SummaryKey
+from .stored_pairs import PairState, SummaryKey
 
 
 class Plan(Enum):

@@ -110,8 +110,7 @@ class ChangeTracker:
                 key = (cid, str(d["dataSetId"]))
                 listed_ids.add(key[1])
                 d_hash = dataset_digest(d)
-                state = pairs.get(key)
-                if self.everything or state is None or state.content_hash != d_hash:
+                if self.everything or pairs.digest(key) != d_hash:
                     out.datasets[key] = d_hash
                     out.history.add(cid)
             for dsid in self.live_pairs().get(cid, ()):
@@ -121,10 +120,7 @@ class ChangeTracker:
 
     def live_pairs(self) -> dict[str, set[str]]:
         if self._live_pairs is None:
-            self._live_pairs = {}
-            for (cid, dsid), state in self.snapshot.pairs.items():
-                if state.live:
-                    self._live_pairs.setdefault(cid, set()).add(dsid)
+            self._live_pairs = self.snapshot.pairs.live_by_connection()
         return self._live_pairs
 
     def unlisted(self) -> Unlisted:

@@ -13,12 +13,11 @@ from typing import Any, TypeGuard, cast
 import pendulum
 
 from .stored_backfills import StoredBackfills
+from .stored_pairs import PairState, StoredPairs, SummaryKey
 
 # Lists inside a connection that get tables of their own instead of dlt's nested tables.
 CONNECTION_LISTS = ("dataSets", "connectionValidationErrors", "configuredContainers")
 DATASET_LISTS = ("backfills", "containerFields")
-
-SummaryKey = tuple[int, int, int, int]
 
 logger = logging.getLogger("cja_source")
 
@@ -31,19 +30,6 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 WIDE_KEY = "v_double"
 
 
-@dataclass(slots=True)
-class PairState:
-    """What the warehouse holds for one (connection, dataset) pair."""
-
-    first_seen_at: datetime | None = None
-    summary: SummaryKey | None = None
-    schema_info: dict[str, Any] | None = None
-    # digest of the dataset item the row was written from (changes.py); None when deleted in
-    # source or written by a version without digests: the item is then written again
-    content_hash: str | None = None
-    live: bool = True  # not marked deleted in source
-
-
 @dataclass
 class WarehouseSnapshot:
     """The part of the warehouse a run needs to decide what to ask for (read before the run)."""
@@ -52,7 +38,8 @@ class WarehouseSnapshot:
     connections_modified: dict[str, Any] = field(default_factory=dict)
     # connections not marked deleted -> digest of the item their row was written from (or None)
     connections_hash: dict[str, str | None] = field(default_factory=dict)
-    pairs: dict[tuple[str, str], PairState] = field(default_factory=dict)
+    # by pair (stored_pairs.py); a dict of PairStates given here is turned into one
+    pairs: StoredPairs = field(default_factory=lambda: StoredPairs.of_states({}))
     backfills_first_seen: dict[str, datetime] = field(default_factory=dict)
     data_source_types_seen: dict[str, datetime] = field(default_factory=dict)  # locale -> last fetch
     # stored status of every backfill not COMPLETED (most are): a backfill in backfills_first_seen
@@ -66,6 +53,10 @@ class WarehouseSnapshot:
     # the maximal org's ~500k stored backfills up front cost it ~230 MB of peak RSS (bench P8)
     backfills_reader: Callable[[], StoredBackfills] | None = None
     _reader_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pairs, StoredPairs):
+            self.pairs = StoredPairs.of_states(self.pairs)
 
     @property
     def empty(self) -> bool:
@@ -85,7 +76,7 @@ class WarehouseSnapshot:
         this snapshot, alive until the pipeline goes, and the maximal org's ~100 MB of pairs and
         digests would otherwise stay through normalize, load and the views (bench P8)."""
         for value in vars(self).values():
-            if isinstance(value, dict):
+            if isinstance(value, dict | StoredPairs):
                 value.clear()
         self.stored_backfills = None
         self.backfills_reader = None

@@ -11,8 +11,9 @@ from typing import Any
 import dlt
 
 from .data_view_rows import read_states
-from .records import PairState, WarehouseSnapshot
+from .records import WarehouseSnapshot
 from .stored_backfills import StoredBackfills, rows_table, table_of
+from .stored_pairs import StoredPairs
 
 logger = logging.getLogger("cja_source")
 
@@ -63,37 +64,16 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
             info_cols = [c for c in SCHEMA_INFO_COLUMNS if c in table_columns(pipeline, "datasets")]
             extra = "".join(f", {c}" for c in info_cols)
             d_hash = _hash_column(pipeline, "datasets")
-            # one entry per pair (100k on the maximal org): read a chunk at a time, and the
-            # connection ids and first-seen times, repeated across pairs, kept once each
-            shared: dict[Any, Any] = {}
-            for row in chunked_rows(
-                sql,
+            statement = (
                 "SELECT connection_id, data_set_id, first_seen_at, backfill_summary__total, "
                 "backfill_summary__failed, backfill_summary__in_progress, backfill_summary__completed, "
-                f"deleted_in_source_at IS NULL, {d_hash}{extra} FROM {q('datasets')} {where}",
-                args,
-            ):
-                total, failed, in_progress, completed = (int(v or 0) for v in row[3:7])
-                summary = None if row[3] is None else (total, failed, in_progress, completed)
-                live, digest = bool(row[7]), row[8]
-                info: dict[str, Any] = {}
-                for col, value in zip(info_cols, row[9:], strict=True):
-                    if value is not None:
-                        *parents, leaf = SCHEMA_INFO_COLUMNS[col]
-                        node = info
-                        for parent in parents:
-                            node = node.setdefault(parent, {})
-                        node[leaf] = value
-                cid, first_seen = shared.setdefault(row[0], row[0]), shared.setdefault(row[2], row[2])
-                snap.pairs[(cid, row[1])] = PairState(
-                    first_seen, summary, info or None, digest if live else None, live
-                )
+                f"deleted_in_source_at IS NULL, {d_hash}{extra} FROM {q('datasets')} {where}"
+            )
+            snap.pairs = _stored_pairs(sql, statement, args, info_cols, _is_duckdb(pipeline))
             # a pair whose stored backfills do not add up to its stored summary (a load cut short,
             # rows removed by hand) is asked again, whatever the summary says
             for key in _short_pairs(sql, q, "backfills" in present, where, args):
-                state = snap.pairs.get(key)
-                if state is not None:
-                    state.summary = None
+                snap.pairs.forget_summary(key)
             if "backfills" in present:
                 select = (
                     f"SELECT connection_id, data_set_id, id, first_seen_at, status FROM {q('backfills')} "
@@ -125,6 +105,58 @@ def read_snapshot(pipeline: dlt.Pipeline, org_id: str | None = None) -> Warehous
     return snap
 
 
+def _stored_pairs(
+    sql: Any, statement: str, args: list[Any], info_cols: list[str], duckdb: bool
+) -> StoredPairs:
+    """The datasets query's rows as StoredPairs columns. DuckDB hands them over as Arrow, and the
+    first-seen times stay Arrow until a pair is asked for (a datetime per pair was most of the
+    cost); other drivers give tuples, a chunk at a time."""
+    if duckdb:
+        relation = sql.native_connection.sql(statement.replace("%s", "?"), params=list(args))
+        read = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+        table = read(SNAPSHOT_CHUNK_ROWS).read_all()
+        first_seen_column = table.column(2)
+        columns = [[] if i == 2 else table.column(i).to_pylist() for i in range(table.num_columns)]
+        del table
+
+        def first_seen(i: int) -> Any:
+            return first_seen_column[i].as_py()
+
+    else:
+        columns = [[] for _ in range(9 + len(info_cols))]
+        for chunk in _chunks(sql, statement, args):
+            for column, values in zip(columns, zip(*chunk, strict=True), strict=True):
+                column.extend(values)
+        first_seen = columns[2].__getitem__
+    cids, dsids, totals, failed, in_progress, completed, live, digests = (
+        columns[0],
+        columns[1],
+        *columns[3:9],
+    )
+    summaries = [
+        None if t is None else (int(t), int(f or 0), int(p or 0), int(c or 0))
+        for t, f, p, c in zip(totals, failed, in_progress, completed, strict=True)
+    ]
+    infos: dict[int, dict[str, Any]] = {}
+    for col, values in zip(info_cols, columns[9:], strict=True):
+        *parents, leaf = SCHEMA_INFO_COLUMNS[col]
+        for i, value in enumerate(values):
+            if value is not None:
+                node = infos.setdefault(i, {})
+                for parent in parents:
+                    node = node.setdefault(parent, {})
+                node[leaf] = value
+    live_flags = [bool(v) for v in live]
+    return StoredPairs(
+        list(zip(cids, dsids, strict=True)),
+        first_seen,
+        summaries,
+        [d if v else None for d, v in zip(digests, live_flags, strict=True)],
+        live_flags,
+        infos,
+    )
+
+
 def _short_pairs(sql: Any, q: Any, has_backfills: bool, where: str, args: list[Any]) -> list[tuple[str, str]]:
     """Pairs with a stored summary whose total is not the count of their stored backfills."""
     d_where = where.replace("org_id", "d.org_id")
@@ -145,11 +177,10 @@ def _short_pairs(sql: Any, q: Any, has_backfills: bool, where: str, args: list[A
     return [(r[0], r[1]) for r in rows_of(sql, statement, *args, *args)]
 
 
-def chunked_rows(sql: Any, statement: str, args: list[Any]) -> Iterator[Sequence[Any]]:
+def _chunks(sql: Any, statement: str, args: list[Any]) -> Iterator[Sequence[Sequence[Any]]]:
     """The rows of a query, SNAPSHOT_CHUNK_ROWS at a time (not one list of every row)."""
     with sql.execute_query(statement, *args) as cursor:
-        for chunk in cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS):
-            yield from chunk
+        yield from cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS)
 
 
 def _reread_backfills(pipeline: dlt.Pipeline, statement: str, args: list[Any]) -> StoredBackfills:

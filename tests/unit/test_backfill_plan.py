@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cja_source.backfill_plan import Plan, plan_pair
-from cja_source.records import PairState, SummaryKey
+from cja_source.stored_pairs import PairState, SummaryKey
 
 # (total, failed, inProgress, completed), as records.summary_key builds it
 TWO: SummaryKey = (2, 0, 1, 1)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from cja_source.changes import ChangeTracker, connection_digest, dataset_digest
-from cja_source.records import PairState, WarehouseSnapshot
+from cja_source.records import WarehouseSnapshot
 from cja_source.stored_backfills import StoredBackfills, rows_table, table_of
+from cja_source.stored_pairs import PairState
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 DATASET = {"dataSetId": "d1", "name": "Web", "backfillSummary": {"total": 2, "failed": 0}}
