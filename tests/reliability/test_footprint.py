@@ -20,10 +20,10 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-# An idle run costs ~2.5 s of dlt overhead even for a tiny org: 100 of them (CJA_FOOTPRINT_RUNS=100,
-# ~4 min) are too slow for every test run; 12 show the same thing, since without pruning each run
+# An idle run costs ~1.5 s of dlt overhead even for a tiny org: 100 of them (CJA_FOOTPRINT_RUNS=100,
+# ~3 min) are too slow for every test run; 8 show the same thing, since without pruning each run
 # leaves its load packages behind and the directory grows linearly from the first run on.
-RUNS = int(os.environ.get("CJA_FOOTPRINT_RUNS", "12"))
+RUNS = int(os.environ.get("CJA_FOOTPRINT_RUNS", "8"))
 
 
 def test_idle_runs_keep_the_pipelines_dir_small(rsim, cli):
