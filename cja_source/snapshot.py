@@ -111,23 +111,35 @@ def _stored_pairs(
     """The datasets query's rows as StoredPairs columns. DuckDB hands them over as Arrow, and the
     first-seen times stay Arrow until a pair is asked for (a datetime per pair was most of the
     cost); other drivers give tuples, a chunk at a time."""
+    columns: list[list[Any]] = [[] for _ in range(9 + len(info_cols))]
+    shared: dict[str, str] = {}  # a connection's id once, not once per dataset
+
+    def add(chunk_columns: Sequence[Sequence[Any]]) -> None:
+        for i, (column, values) in enumerate(zip(columns, chunk_columns, strict=True)):
+            column.extend((shared.setdefault(c, c) for c in values) if i == 0 else values)
+
     if duckdb:
+        import pyarrow as pa
+
         relation = sql.native_connection.sql(statement.replace("%s", "?"), params=list(args))
         read = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-        table = read(SNAPSHOT_CHUNK_ROWS).read_all()
-        first_seen_column = table.column(2)
-        columns = [[] if i == 2 else table.column(i).to_pylist() for i in range(table.num_columns)]
-        del table
+        times: list[Any] = []
+        for batch in read(SNAPSHOT_CHUNK_ROWS):  # a batch at a time: no second copy of every row
+            times.append(batch.column(2))
+            add([() if i == 2 else batch.column(i).to_pylist() for i in range(batch.num_columns)])
+        first_seen_column = pa.chunked_array(times) if times else None
 
         def first_seen(i: int) -> Any:
-            return first_seen_column[i].as_py()
+            return first_seen_column[i].as_py() if first_seen_column is not None else None
 
     else:
-        columns = [[] for _ in range(9 + len(info_cols))]
         for chunk in _chunks(sql, statement, args):
-            for column, values in zip(columns, zip(*chunk, strict=True), strict=True):
-                column.extend(values)
-        first_seen = columns[2].__getitem__
+            if chunk:
+                add(list(zip(*chunk, strict=True)))
+
+        def first_seen(i: int) -> Any:
+            return columns[2][i]
+
     cids, dsids, totals, failed, in_progress, completed, live, digests = (
         columns[0],
         columns[1],
