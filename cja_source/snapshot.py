@@ -137,8 +137,10 @@ def _stored_pairs(
             if chunk:
                 add(list(zip(*chunk, strict=True)))
 
+        stored_times = columns[2]  # not `columns`, which would keep every column alive
+
         def first_seen(i: int) -> Any:
-            return columns[2][i]
+            return stored_times[i]
 
     cids, dsids, totals, failed, in_progress, completed, live, digests = (
         columns[0],

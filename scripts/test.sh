@@ -52,4 +52,4 @@ fi
 step "pytest on two workers (about 10 minutes on 2 cores; one dot per test)"
 # the upgrade tests need an earlier release's wheel built from git history, and the dbt runs take
 # ~45 s each: CI runs both on top (scripts/ci_extra.sh)
-.venv/bin/python -m pytest tests -n 2 -m "not upgrade and not dbt" --dist loadgroup "$@"
+.venv/bin/python -m pytest tests -n 2 -m "not upgrade and not dbt" "$@"

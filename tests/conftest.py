@@ -4,6 +4,8 @@ os.environ restored after every test. Plain helpers live in tests/helpers.py."""
 from __future__ import annotations
 
 import atexit
+import fcntl
+import json
 import os
 import shutil
 import tempfile
@@ -122,18 +124,30 @@ def pg_opts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """The README's `cja-sync demo` (40 connections, ./cja_demo.duckdb), run once per test worker:
+    """The README's `cja-sync demo` (40 connections, ./cja_demo.duckdb), run once per test run:
     eight syncs take ~20 s, and the docs' examples, the demo's own test and the readers all read it.
-    Tests that use it are marked `xdist_group("demo")`, so that one worker runs them all
-    (scripts/test.sh distributes with --dist loadgroup); a test that writes copies the file first."""
-    home = tmp_path_factory.mktemp("demo_home")
+    The first worker to ask runs it in a directory the workers share, under a lock the other waits
+    on; a test that writes copies the file first."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one run's workers
+    home = shared / "demo_home"
     args = ("demo", "--connections", DEMO_CONNECTIONS, "--pipelines-dir", str(home / "pipelines"))
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith(SETTINGS_PREFIXES):
-                mp.delenv(name)
-        mp.chdir(home)
-        code, out, err = quiet_main(list(args))
-    assert code == 0, err
-    assert (home / "cja_demo.duckdb").is_file(), out
-    return DemoRun(home, args, code, out, err)
+    result = home / "demo_run.json"
+    with open(shared / "demo_home.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not result.exists():
+                home.mkdir(exist_ok=True)
+                with pytest.MonkeyPatch.context() as mp:
+                    for name in list(os.environ):
+                        if name.startswith(SETTINGS_PREFIXES):
+                            mp.delenv(name)
+                    mp.chdir(home)
+                    code, out, err = quiet_main(list(args))
+                result.write_text(json.dumps({"code": code, "out": out, "err": err}))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    ran = json.loads(result.read_text())
+    assert ran["code"] == 0, ran["err"]
+    assert (home / "cja_demo.duckdb").is_file(), ran["out"]
+    return DemoRun(home, args, ran["code"], ran["out"], ran["err"])

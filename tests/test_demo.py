@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 
 from cja_sync.report.history import history_figures
 from cja_sync.report.sparse import has_values, or_note
@@ -25,7 +24,6 @@ def _one(db: Path, sql: str) -> Any:
     return row[0] if len(row) == 1 else row
 
 
-@pytest.mark.xdist_group("demo")
 def test_demo_replays_a_week_into_a_new_warehouse(demo_run: DemoRun, tmp_path: Path) -> None:
     db = demo_run.file
     out = demo_run.out

@@ -403,7 +403,6 @@ def _option(args: list[str], name: str) -> int | None:
     return args.index(name) if name in args else None
 
 
-@pytest.mark.xdist_group("demo")
 @pytest.mark.parametrize("command", RUNNABLE_COMMANDS, ids=lambda c: c.id)
 def test_documented_demo_health_and_report_commands_run(
     command: Command,
@@ -531,7 +530,6 @@ def test_python_examples_compile_and_their_imports_exist(block: Block) -> None:
 RUN_PYTHON = [b for b in blocks_of("python") if "no-run:" not in b.info]
 
 
-@pytest.mark.xdist_group("demo")
 @pytest.mark.parametrize("block", RUN_PYTHON, ids=lambda b: b.where)
 def test_python_examples_run_against_a_simulator(
     block: Block, simulator: Any, demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -657,7 +655,6 @@ DUCKDB_SQL = [b for b in blocks_of("sql") if "postgres" not in b.info]
 POSTGRES_SQL = [b for b in blocks_of("sql") if "postgres" in b.info]
 
 
-@pytest.mark.xdist_group("demo")
 @pytest.mark.parametrize("block", DUCKDB_SQL, ids=lambda b: b.where)
 def test_sql_examples_run_on_a_synced_duckdb_warehouse(
     block: Block, demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
