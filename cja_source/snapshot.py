@@ -127,7 +127,10 @@ def _stored_pairs(
         for batch in read(SNAPSHOT_CHUNK_ROWS):  # a batch at a time: no second copy of every row
             times.append(batch.column(2))
             add([() if i == 2 else batch.column(i).to_pylist() for i in range(batch.num_columns)])
-        first_seen_column = pa.chunked_array(times) if times else None
+        # copied out: a column DuckDB exported keeps its whole batch alive (~20 MB of ids and
+        # digests on the maximal org, after the snapshot is released)
+        first_seen_column = pa.concat_arrays(times) if times else None
+        del times
 
         def first_seen(i: int) -> Any:
             return first_seen_column[i].as_py() if first_seen_column is not None else None

@@ -36,7 +36,6 @@ from ..warehouse.pipeline import (
     load_workers,
     loader_format,
     make_pipeline,
-    one_connection,
 )
 from ..warehouse.run_log import close_abandoned_runs, log_run, run_row
 from .csv_timestamps import write_timestamps_as_text
@@ -176,8 +175,7 @@ def _run_locked(
             give_back_freed_memory()
             loading = True
             pipeline.load(raise_on_failed_jobs=True, workers=load_workers(pipeline, sum(rows.values())))
-            with one_connection(pipeline):
-                settled = settle(pipeline, cfg, started)
+            settled = settle(pipeline, cfg, started)
             summary.reconciled, summary.repaired = settled["reconciled"], settled["repaired"]
         summary.rows = {t: int(rows.get(t, 0)) for t in DATA_TABLES}
         summary.status = SUCCEEDED
@@ -202,8 +200,7 @@ def _run_locked(
     _finalize(summary, client, stats, t0, started if clock else None)
     try:
         with turn:
-            with one_connection(pipeline):  # closed before the file is checkpointed and copied
-                summary.views = publish(pipeline, cfg, run_row(summary.as_dict(), started))
+            summary.views = publish(pipeline, cfg, run_row(summary.as_dict(), started))
             if opts.publish_file:
                 summary.published, summary.notice = publish_synced(pipeline, opts)
     except Exception as exc:  # noqa: BLE001 - the data is in; still one line, not a traceback

@@ -18,7 +18,7 @@ from cja_source.snapshot import existing_tables
 from .dictionary import apply_comments
 from .health_alerts import DELIVERIES, prune_history, record_alerts
 from .health_alerts import TABLE as ALERTS_TABLE
-from .pipeline import loader_format
+from .pipeline import loader_format, one_connection
 from .reconcile import reconcile, recorded_unlisted
 from .run_log import log_run, runs_pipeline
 from .upkeep import after_success, analyze_if_postgres, repair_history
@@ -68,18 +68,22 @@ def publish(pipeline: dlt.Pipeline, cfg: CJASourceConfiguration, succeeded_row: 
     """Record the run, then the views (they measure ages against the latest successful sync, so
     they follow its `sync_runs` row) and the data dictionary's comments, then alerts and pruning.
     Returns the view names."""
-    log_run(pipeline, succeeded_row, loader_format(pipeline))
-    views = create_views(pipeline, cfg.health, str(cfg.credentials.org_id))
-    # statistics before the alerts read the views: on Postgres tables without any (autovacuum off
-    # or behind) that read ran for minutes after a first sync of the maximal org
-    analyze_if_postgres(pipeline)
+    with one_connection(pipeline):
+        log_run(pipeline, succeeded_row, loader_format(pipeline))
+        views = create_views(pipeline, cfg.health, str(cfg.credentials.org_id))
+        # statistics before the alerts read the views: on Postgres tables without any (autovacuum
+        # off or behind) that read ran for minutes after a first sync of the maximal org
+        analyze_if_postgres(pipeline)
+    # on a connection of its own: what DuckDB holds for the views' reads goes when it closes (held
+    # with the steps around it, the maximal org's idle re-sync peaked ~30 MB higher, bench P8)
     record_alerts(pipeline, succeeded_row)
-    prune_history(pipeline, cfg.health, succeeded_row["started_at"])
-    analyze_if_postgres(pipeline, {ALERTS_TABLE, DELIVERIES})
-    # once every table exists (health_alerts is made just above), and after the views: DuckDB's
-    # CREATE OR REPLACE VIEW drops a view's comments
-    apply_comments(pipeline)
-    after_success(pipeline, runs_pipeline(pipeline))
+    with one_connection(pipeline):  # closed before a sync checkpoints and copies the file
+        prune_history(pipeline, cfg.health, succeeded_row["started_at"])
+        analyze_if_postgres(pipeline, {ALERTS_TABLE, DELIVERIES})
+        # once every table exists (health_alerts is made just above), and after the views:
+        # DuckDB's CREATE OR REPLACE VIEW drops a view's comments
+        apply_comments(pipeline)
+        after_success(pipeline, runs_pipeline(pipeline))
     return views
 
 

@@ -19,8 +19,6 @@ from cja_source.configuration import HealthConfiguration
 from cja_source.observations import CHANGES_TABLE, VOLUME_TABLE
 from cja_source.snapshot import existing_tables
 
-from .pipeline import reading_threads
-
 TABLE = "health_alerts"
 # one row per org, opened_run_id = the latest sync whose conditions were recorded: a run with no
 # condition at all still shows it was recorded, and `--new` trusts only a recorded latest sync
@@ -72,7 +70,7 @@ def record_alerts(pipeline: dlt.Pipeline, run: dict[str, Any]) -> int:
         names.update(
             connection_validation_errors=q("connection_validation_errors"), connections=q("connections")
         )
-        with reading_threads(sql), sql.begin_transaction():
+        with sql.begin_transaction():
             ensure_table(sql)
             sql.execute_sql(DELIVERIES_CREATE.format(t=q(DELIVERIES)))
             sql.execute_sql(f"DROP TABLE IF EXISTS {NOW}")

@@ -27,10 +27,6 @@ from .duckdb_open import install_duckdb_open_wait
 # cores (bench P4). Nothing the sync writes or asks depends on the order rows were inserted in,
 # and keeping that order costs DuckDB memory.
 SYNC_DUCKDB = {"threads": 1, "preserve_insertion_order": False}
-# DuckDB threads for the views read after the load (the alert conditions): reads, unlike the merges,
-# run about twice as fast on two threads, within the same memory cap (bench P8: ~0.4 s of an idle
-# re-sync of the maximal org)
-READ_THREADS = 2
 DLT_LOAD_WORKERS = 20  # dlt's default
 # a DuckDB load of at least this many rows runs one job at a time (see load_workers)
 ONE_JOB_FROM_ROWS = 100_000
@@ -86,33 +82,15 @@ def make_pipeline(
 
 @contextlib.contextmanager
 def one_connection(pipeline: dlt.Pipeline) -> Iterator[None]:
-    """One DuckDB connection held open across the steps that follow a load. Each step opens its own
-    sql client; with one held, dlt's pool hands each a cursor of it instead of opening the file again
-    (~25 ms an open, a dozen per sync: about a fifth of an idle re-sync of a small org). Other
-    destinations open their own connections as before."""
+    """One DuckDB connection held open across light steps after a load (publish's). Each step opens
+    its own sql client; with one held, dlt's pool hands each a cursor of it instead of opening the
+    file again (~25 ms an open). Not for heavy reads: what DuckDB holds for them stays until the
+    connection closes. Other destinations open their own connections as before."""
     if pipeline.destination.destination_name != "duckdb":
         yield
         return
     with pipeline.sql_client():
         yield
-
-
-@contextlib.contextmanager
-def reading_threads(sql: Any) -> Iterator[None]:
-    """READ_THREADS DuckDB threads for the statements inside, then the connection's own again
-    (a sync's connection runs one: SYNC_DUCKDB). Other destinations are left alone."""
-    from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
-
-    if not isinstance(sql, DuckDbSqlClient):
-        yield
-        return
-    rows = sql.execute_sql("SELECT current_setting('threads')")
-    own = int(rows[0][0]) if rows else 1
-    sql.execute_sql(f"SET threads = {max(own, READ_THREADS)}")
-    try:
-        yield
-    finally:
-        sql.execute_sql(f"SET threads = {own}")
 
 
 def keep_memory_low() -> None:
