@@ -83,7 +83,11 @@ def postgres_pipeline(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) 
         pipelines_dir=str(tmp_path_factory.mktemp("dictionary_pg")),
     )
     try:
-        yield _sync(sim, opts)
+        # set here too: a test that names this fixture gets it before the autouse one below runs
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("DESTINATION__POSTGRES__CREDENTIALS", PG_URL)
+            synced = _sync(sim, opts)
+        yield synced
     finally:
         conn = psycopg2.connect(PG_URL)
         conn.autocommit = True
