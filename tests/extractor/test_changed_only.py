@@ -58,6 +58,11 @@ def test_nested_changes_arrive_and_nothing_else_is_written(make_sim, request, wa
     renamed_cid, volume_cid, gone_cid, shrunk_cid = others[:4]
     renamed_dsid = sim.dataset_ids(renamed_cid)[0]
     shrunk_dsid = sim.dataset_ids(shrunk_cid)[0]
+    seen = (
+        "SELECT first_seen_at, last_seen_at FROM {t}datasets "
+        f"WHERE connection_id = '{renamed_cid}' AND data_set_id = '{renamed_dsid}'"
+    )
+    [(first_seen, _)] = query(opts, seen)
     # nested changes under connections whose own fields (modifiedDate too) stay as they were
     _change_dataset(sim, b2b_cid, b2b_dsid, container="opportunity")
     _change_dataset(sim, renamed_cid, renamed_dsid, name="renamed dataset")
@@ -82,6 +87,9 @@ def test_nested_changes_arrive_and_nothing_else_is_written(make_sim, request, wa
         f"WHERE connection_id = '{b2b_cid}' AND data_set_id = '{b2b_dsid}'",
     )
     assert fields == [("opportunity",)]
+    # a rewritten row keeps when its pair was first seen (stored_pairs.py reads it back lazily)
+    [(first_again, last_seen)] = query(opts, seen)
+    assert first_again == first_seen and last_seen > first_seen
     # the deleted connection's configuration version is closed, the renamed dataset made a new one
     versions = "SELECT count(*), count(valid_to) FROM {t}connections_history WHERE connection_id = "
     assert query(opts, versions + f"'{gone_cid}'") == [(1, 1)]
