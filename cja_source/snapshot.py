@@ -121,10 +121,8 @@ def _stored_pairs(
     if duckdb:
         import pyarrow as pa
 
-        relation = sql.native_connection.sql(statement.replace("%s", "?"), params=list(args))
-        read = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
         times: list[Any] = []
-        for batch in read(SNAPSHOT_CHUNK_ROWS):  # a batch at a time: no second copy of every row
+        for batch in _arrow_batches(sql, statement, args):  # no second copy of every row
             times.append(batch.column(2))
             add([() if i == 2 else batch.column(i).to_pylist() for i in range(batch.num_columns)])
         # copied out: a column DuckDB exported keeps its whole batch alive (~20 MB of ids and
@@ -194,7 +192,7 @@ def _short_pairs(sql: Any, q: Any, has_backfills: bool, where: str, args: list[A
     return [(r[0], r[1]) for r in rows_of(sql, statement, *args, *args)]
 
 
-def _chunks(sql: Any, statement: str, args: list[Any]) -> Iterator[Sequence[Sequence[Any]]]:
+def _chunks(sql: Any, statement: str, args: list[Any]) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of a query, SNAPSHOT_CHUNK_ROWS at a time (not one list of every row)."""
     with sql.execute_query(statement, *args) as cursor:
         yield from cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS)
@@ -215,14 +213,17 @@ def _read_backfills(sql: Any, statement: str, args: list[Any], duckdb: bool) -> 
     """Every stored backfill of the org as Arrow, by pair (stored_backfills.py): DuckDB hands its
     result over as Arrow batches, other drivers a chunk of tuples at a time."""
     if duckdb:
-        # a relation's reader: Arrow output of a DB-API result warns (on stderr, which a cron
-        # job's one line must not carry) that it copies the rows once more
-        relation = sql.native_connection.sql(statement.replace("%s", "?"), params=list(args))
-        read = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-        return StoredBackfills(table_of(list(read(SNAPSHOT_CHUNK_ROWS))))
-    with sql.execute_query(statement, *args) as cursor:
-        chunks = [rows_table(chunk) for chunk in cursor.iter_fetch(SNAPSHOT_CHUNK_ROWS)]
-    return StoredBackfills(table_of(chunks))
+        return StoredBackfills(table_of(list(_arrow_batches(sql, statement, args))))
+    return StoredBackfills(table_of([rows_table(chunk) for chunk in _chunks(sql, statement, args)]))
+
+
+def _arrow_batches(sql: Any, statement: str, args: list[Any]) -> Any:
+    """A DuckDB query's result as Arrow record batches of SNAPSHOT_CHUNK_ROWS rows. A relation's
+    reader: Arrow output of a DB-API result warns (on stderr, which a cron job's one line must not
+    carry) that it copies the rows once more."""
+    relation = sql.native_connection.sql(statement.replace("%s", "?"), params=list(args))
+    read = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+    return read(SNAPSHOT_CHUNK_ROWS)
 
 
 def _is_duckdb(pipeline: dlt.Pipeline) -> bool:

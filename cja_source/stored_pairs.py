@@ -46,7 +46,6 @@ class StoredPairs(Mapping[Pair, PairState]):
         """Parallel columns, one entry per pair; `digests` None where the pair is not live;
         `first_seen(i)` the i-th pair's first-seen time (read from its column when asked)."""
         self._row = dict(zip(keys, range(len(keys)), strict=False))
-        self._keys = keys
         self._first_seen = first_seen
         self._summaries = list(summaries)
         self._digests = digests
@@ -116,15 +115,14 @@ class StoredPairs(Mapping[Pair, PairState]):
     def live_by_connection(self) -> dict[str, set[str]]:
         """Connection id -> ids of its datasets stored live."""
         out: dict[str, set[str]] = {}
-        for (cid, dsid), live in zip(self._keys, self._live, strict=True):
-            if live:
+        for (cid, dsid), i in self._row.items():
+            if self._live[i]:
                 out.setdefault(cid, set()).add(dsid)
         return out
 
     def clear(self) -> None:
         """Forget every pair (WarehouseSnapshot.release)."""
         self._row = {}
-        self._keys = []
         self._summaries = []
         self._digests = []
         self._live = []

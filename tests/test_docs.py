@@ -35,7 +35,7 @@ from typing import Any, Union, get_args, get_origin
 
 import pytest
 
-from .helpers import DEMO_CONNECTIONS, PG_URL, DemoRun, quiet_main
+from .helpers import DEMO_CONNECTIONS, PG_URL, SETTINGS_PREFIXES, DemoRun, quiet_main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -277,7 +277,7 @@ def refusal(ns: argparse.Namespace) -> str | None:
 def _clean_environ(mp: pytest.MonkeyPatch) -> None:
     """No settings of the machine running the tests reach the examples."""
     for name in list(os.environ):
-        if name.startswith(("SOURCES__", "DESTINATION__", "CJA_SYNC__", "CJA_WRITER", "CJA_DUCKDB")):
+        if name.startswith(SETTINGS_PREFIXES):
             mp.delenv(name)
 
 
@@ -335,11 +335,7 @@ def pg_schema(simulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def subprocess_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SOURCES__", "DESTINATION__", "CJA_SYNC__", "CJA_WRITER", "CJA_DUCKDB"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)}
     env["DLT_DATA_DIR"] = str(home / "dlt")  # the pipelines directory, out of ~/.dlt
     return {**env, **extra}
 
